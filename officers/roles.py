@@ -1,0 +1,106 @@
+"""Roles are Django groups; this module is the one place that knows their names and rights."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from officers.models import Role, User
+
+GROUP_NAMES: dict[Role, str] = {
+    Role.LEARNER: "Learners",
+    Role.TRAINING_LEAD: "Training leads",
+    Role.AUTHOR: "Authors",
+    Role.ADMINISTRATOR: "Administrators",
+}
+STAFF_ROLES = frozenset({Role.TRAINING_LEAD, Role.AUTHOR, Role.ADMINISTRATOR})
+
+# "app_label.codename" of the model permissions each role's group holds. Authors also get
+# page permissions on the course tree (granted by the courses app).
+GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.LEARNER: (),
+    Role.TRAINING_LEAD: (
+        "wagtailadmin.access_admin",
+        "officers.view_officerprofile",
+        "officers.import_officers",
+    ),
+    Role.AUTHOR: (
+        "wagtailadmin.access_admin",
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+    ),
+    Role.ADMINISTRATOR: ("wagtailadmin.access_admin",),
+}
+
+ROLE_ALIASES: dict[str, Role] = {
+    **{role.value: role for role in Role},
+    "lead": Role.TRAINING_LEAD,
+    "admin": Role.ADMINISTRATOR,
+}
+
+
+def parse_role(text: str) -> Role | None:
+    """Read a role as written in a CSV file: 'training_lead', 'Training lead', 'admin'..."""
+    normalised = "_".join(text.lower().replace("-", " ").replace("_", " ").split())
+    return ROLE_ALIASES.get(normalised)
+
+
+def ensure_role_groups() -> dict[Role, Group]:
+    """Create the four role groups with their permissions; safe to run any number of times."""
+    groups: dict[Role, Group] = {}
+    for role, name in GROUP_NAMES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for dotted in GROUP_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is not None:
+                wanted.append(perm)
+        group.permissions.add(*wanted)
+        groups[role] = group
+    return groups
+
+
+def user_roles(user: User) -> set[Role]:
+    names = {name: role for role, name in GROUP_NAMES.items()}
+    roles = {names[g.name] for g in user.groups.all() if g.name in names}
+    if user.is_superuser:
+        roles.add(Role.ADMINISTRATOR)
+    return roles
+
+
+def primary_role(user: User) -> Role:
+    """The highest role a user holds, for display and for CSV round trips."""
+    roles = user_roles(user)
+    for role in (Role.ADMINISTRATOR, Role.TRAINING_LEAD, Role.AUTHOR):
+        if role in roles:
+            return role
+    return Role.LEARNER
+
+
+def has_staff_role(user: User) -> bool:
+    """Training leads, authors and administrators: the people who must use MFA."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return user.groups.filter(name__in=[GROUP_NAMES[r] for r in STAFF_ROLES]).exists()
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: Role) -> None:
+    """Give the user exactly this role (one role group); administrators are superusers."""
+    groups = ensure_role_groups()
+    user.groups.remove(*[g for r, g in groups.items() if r != role])
+    user.groups.add(groups[role])
+    is_admin = role == Role.ADMINISTRATOR
+    if user.is_superuser != is_admin or user.is_staff != is_admin:
+        user.is_superuser = is_admin
+        user.is_staff = is_admin
+        user.save(update_fields=["is_superuser", "is_staff"])

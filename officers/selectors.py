@@ -1,0 +1,49 @@
+"""Reads that depend on who is asking: the unit scope of training leads."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from officers.models import OfficerProfile, Unit, User
+
+
+def _subtree_q(paths: list[str], field: str = "path") -> Q:
+    query = Q(pk__in=[])
+    for path in paths:
+        query |= Q(**{f"{field}__startswith": path})
+    return query
+
+
+def led_unit_paths(user: User) -> list[str] | None:
+    """Tree paths of the units a user leads; None means every unit (administrators)."""
+    if user.is_superuser:
+        return None
+    paths = sorted(Unit.objects.filter(leads__user=user).values_list("path", flat=True))
+    # Drop paths already covered by an ancestor in the list.
+    kept: list[str] = []
+    for path in paths:
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def units_visible_to(user: User) -> QuerySet[Unit]:
+    """The units a user may see: for a lead, the units they lead and everything under them."""
+    paths = led_unit_paths(user)
+    if paths is None:
+        return Unit.objects.all()
+    return Unit.objects.filter(_subtree_q(paths))
+
+
+def officers_visible_to(user: User) -> QuerySet[OfficerProfile]:
+    """Officer profiles a user may see as a training lead or administrator."""
+    profiles = OfficerProfile.objects.select_related("user", "unit", "force")
+    paths = led_unit_paths(user)
+    if paths is None:
+        return profiles
+    return profiles.filter(_subtree_q(paths, field="unit__path"))
+
+
+def user_can_manage_unit(user: User, unit: Unit) -> bool:
+    paths = led_unit_paths(user)
+    return paths is None or any(unit.path.startswith(p) for p in paths)

@@ -1,0 +1,127 @@
+"""Officers in the Wagtail admin: units, officer profiles (scoped for leads), invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.generic import models as generic
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from officers.forms import UnitForm
+from officers.models import Invitation, OfficerProfile, Unit
+from officers.selectors import officers_visible_to, units_visible_to
+from officers.views import OfficerImportView
+
+
+class ScopedOfficerMixin:
+    """Every officer view sees only the officers of the units the user leads."""
+
+    request: Any
+
+    def get_base_queryset(self) -> QuerySet[OfficerProfile]:
+        return officers_visible_to(self.request.user)
+
+    def get_queryset(self) -> QuerySet[OfficerProfile]:  # edit and delete views
+        return officers_visible_to(self.request.user)
+
+
+class OfficerIndexView(ScopedOfficerMixin, generic.IndexView):
+    def get_queryset(self) -> QuerySet[OfficerProfile]:
+        return generic.IndexView.get_queryset(self)
+
+
+class OfficerInspectView(generic.InspectView):
+    def get_object(self, queryset: Any = None) -> OfficerProfile:
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(officers_visible_to(self.request.user), pk=self.pk)
+
+
+class OfficerEditView(ScopedOfficerMixin, generic.EditView):
+    pass
+
+
+class OfficerDeleteView(ScopedOfficerMixin, generic.DeleteView):
+    pass
+
+
+class OfficerProfileViewSet(ModelViewSet):
+    model = OfficerProfile
+    icon = "user"
+    menu_label = _("Officers")
+    index_view_class = OfficerIndexView
+    inspect_view_class = OfficerInspectView
+    edit_view_class = OfficerEditView
+    delete_view_class = OfficerDeleteView
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    form_fields = ["user", "service_number", "force", "unit", "rank", "led_units"]
+    list_display = ["user", "service_number", "rank", "unit"]
+    list_filter = ["rank"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "service_number"]
+    inspect_view_fields = ["user", "service_number", "force", "unit", "rank"]
+
+
+class UnitViewSet(ModelViewSet):
+    model = Unit
+    icon = "group"
+    menu_label = _("Units")
+    form_class = UnitForm
+    list_display = ["full_name", "kind"]
+    list_filter = ["kind"]
+    copy_view_enabled = False
+    ordering = ["path"]
+
+    def get_form_class(self, for_update: bool = False) -> type[UnitForm]:
+        return UnitForm
+
+
+class UnitScopedIndexView(generic.IndexView):
+    def get_base_queryset(self) -> QuerySet[Unit]:
+        return units_visible_to(self.request.user)
+
+
+UnitViewSet.index_view_class = UnitScopedIndexView
+
+
+class InvitationViewSet(ModelViewSet):
+    model = Invitation
+    icon = "mail"
+    menu_label = _("Invitations")
+    form_fields = ["email"]
+    list_display = ["email", "created_at", "accepted_at"]
+    copy_view_enabled = False
+
+
+class OrganisationGroup(ModelViewSetGroup):
+    menu_label = _("Organisation")
+    menu_icon = "group"
+    menu_order = 300
+    items = (OfficerProfileViewSet, UnitViewSet, InvitationViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_organisation() -> OrganisationGroup:
+    return OrganisationGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_import_url() -> list[Any]:
+    return [path("officers/import/", OfficerImportView.as_view(), name="officers_import")]
+
+
+class ImportMenuItem(MenuItem):
+    def is_shown(self, request: Any) -> bool:
+        return request.user.has_perm("officers.import_officers")
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item() -> MenuItem:
+    return ImportMenuItem(
+        _("Import officers"), reverse("officers_import"), icon_name="upload", order=310
+    )

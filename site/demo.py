@@ -1,0 +1,206 @@
+"""Demo content for `make run`: a force, its units, officers and one account per role.
+
+Everything here is get-or-create, so loading it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from wagtail.models import Page, Site
+
+from officers.models import OfficerProfile, Role, Unit, User
+from officers.roles import ensure_role_groups, user_set_role
+from officers.services import unit_get_or_create_path
+from pathways.models import HomePage
+
+DEMO_PASSWORD = "pathways-demo-2026"  # noqa: S105  (written in the README; demo only)
+DEMO_FORCE = "Demo Police Service"
+DEMO_DOMAIN = "demo.police.uk"
+
+UNIT_PATHS = [
+    ("North", "Tayside", "Dundee Response"),
+    ("North", "Highland", "Inverness Community"),
+    ("East", "Edinburgh", "Leith Response"),
+    ("West", "Greater Glasgow", "Govan Response"),
+]
+INTAKE = "Recruit intake 2026-3"
+
+# email local part, given, family, service number, unit path, rank, role
+ACCOUNTS = [
+    ("recruit", "Aisha", "Rahman", "DPS1001", (INTAKE,), "Probationary Constable", Role.LEARNER),
+    ("officer", "Callum", "Fraser", "DPS0412", UNIT_PATHS[0], "Constable", Role.LEARNER),
+    ("lead", "Morag", "Sinclair", "DPS0107", ("North",), "Sergeant", Role.TRAINING_LEAD),
+    ("author", "Daniel", "Okafor", "DPS0230", ("East",), "Inspector", Role.AUTHOR),
+    ("admin", "Fiona", "MacLeod", "DPS0001", (), "Chief Inspector", Role.ADMINISTRATOR),
+]
+GIVEN = [
+    "Ewan",
+    "Kirsty",
+    "Jamie",
+    "Priya",
+    "Liam",
+    "Eilidh",
+    "Tomasz",
+    "Hannah",
+    "Ross",
+    "Niamh",
+    "Graeme",
+    "Sana",
+    "Craig",
+    "Rachel",
+    "Euan",
+    "Chloe",
+    "Arjun",
+    "Lorna",
+    "Stuart",
+    "Megan",
+    "Kyle",
+    "Zofia",
+    "Andrew",
+    "Iona",
+    "Malik",
+    "Catriona",
+    "Scott",
+    "Leah",
+    "Neil",
+    "Amira",
+]
+FAMILY = [
+    "Campbell",
+    "Stewart",
+    "Robertson",
+    "Thomson",
+    "Anderson",
+    "Murray",
+    "Kowalski",
+    "Reid",
+    "Ross",
+    "Paterson",
+    "Gray",
+    "Hussain",
+    "Kerr",
+    "Duncan",
+    "Hamilton",
+    "Wallace",
+    "Patel",
+    "Ferguson",
+    "Black",
+    "Docherty",
+    "Grant",
+    "Nowak",
+    "Mackay",
+    "Burns",
+    "Ahmed",
+    "Bell",
+    "Scott",
+    "Walker",
+    "Watson",
+    "Cameron",
+]
+
+
+def _account(
+    email: str,
+    given: str,
+    family: str,
+    number: str,
+    unit: Unit,
+    force: Unit,
+    rank: str,
+    role: Role,
+) -> User:
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"first_name": given, "last_name": family}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    OfficerProfile.objects.update_or_create(
+        user=user,
+        defaults={"service_number": number, "force": force, "unit": unit, "rank": rank},
+    )
+    user_set_role(user=user, role=role)
+    return user
+
+
+def _home_page() -> HomePage:
+    home = HomePage.objects.first()
+    if home is None:
+        root = Page.get_first_root_node()
+        home = root.add_child(
+            instance=HomePage(
+                title="Pathways",
+                slug="pathways",
+                intro=(
+                    "Training for the public-health approach to policing: trauma-informed "
+                    "practice, reducing stigma, naloxone for opioid overdose, and direct "
+                    "measures that divert people into education or treatment."
+                ),
+                body=(
+                    "<p>Work through your assigned courses on a phone or a desktop, in short "
+                    "sittings, and pick up where you stopped. Practise decisions in branching "
+                    "scenarios, then earn a certificate that anyone can verify.</p>"
+                ),
+            )
+        )
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+    elif site.root_page_id != home.pk:
+        old = site.root_page
+        site.root_page = home
+        site.site_name = "Pathways"
+        site.save()
+        # Wagtail's "Welcome" page from its initial migration is not part of Pathways.
+        if old.specific_class is Page and old.depth == 2 and not old.get_children().exists():
+            old.delete()
+    return home
+
+
+@transaction.atomic
+def load_demo() -> dict[str, int]:
+    ensure_role_groups()
+    _home_page()
+    force = Unit.get_root_nodes().filter(name=DEMO_FORCE).first() or Unit.add_root(
+        name=DEMO_FORCE, kind=Unit.Kind.FORCE
+    )
+    teams = [unit_get_or_create_path(force=force, names=p)[0] for p in UNIT_PATHS]
+    intake = force.get_children().filter(name=INTAKE).first() or force.add_child(
+        name=INTAKE, kind=Unit.Kind.INTAKE
+    )
+    for local, given, family, number, path, rank, role in ACCOUNTS:
+        if path == (INTAKE,):
+            unit = intake
+        elif path:
+            unit = unit_get_or_create_path(force=force, names=path)[0]
+        else:
+            unit = force
+        user = _account(f"{local}@{DEMO_DOMAIN}", given, family, number, unit, force, rank, role)
+        if role == Role.TRAINING_LEAD:
+            user.officer.led_units.add(unit, intake)
+    # A few dozen officers across the teams and the intake.
+    for i, (given, family) in enumerate(zip(GIVEN, FAMILY, strict=True)):
+        unit = intake if i % 5 == 0 else teams[i % len(teams)]
+        rank = (
+            "Probationary Constable"
+            if unit == intake
+            else ("Sergeant" if i % 7 == 0 else "Constable")
+        )
+        _account(
+            f"{given.lower()}.{family.lower()}@{DEMO_DOMAIN}",
+            given,
+            family,
+            f"DPS{2000 + i}",
+            unit,
+            force,
+            rank,
+            Role.LEARNER,
+        )
+    return {
+        "units": Unit.objects.count(),
+        "officers": OfficerProfile.objects.filter(force=force).count(),
+    }

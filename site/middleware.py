@@ -1,0 +1,38 @@
+"""Session lifetime: an absolute limit on top of Django's idle timeout."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+SIGNED_IN_AT = "pathways_signed_in_at"
+
+
+class SessionLifetimeMiddleware:
+    """End a session that is older than PATHWAYS_SESSION_ABSOLUTE_SECONDS, however active.
+
+    The idle timeout is Django's own (SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
+    The sign-in time is written to the session by officers.receivers on user_logged_in.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(SIGNED_IN_AT)
+            limit = settings.PATHWAYS_SESSION_ABSOLUTE_SECONDS
+            if started is None:
+                request.session[SIGNED_IN_AT] = time.time()
+            elif time.time() - started > limit:
+                logout(request)
+                messages.info(request, _("Your session has ended. Please sign in again."))
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
