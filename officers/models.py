@@ -78,7 +78,7 @@ class Unit(MP_Node):
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEAM)
 
-    node_order_by = ["name"]
+    # No node_order_by: sorted insertion would rewrite the paths of existing units.
 
     class Meta:
         verbose_name = _("unit")

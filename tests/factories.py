@@ -1,0 +1,58 @@
+"""factory_boy factories for the organisation."""
+
+from __future__ import annotations
+
+import factory
+from allauth.account.models import EmailAddress
+
+from officers.models import OfficerProfile, Role, Unit, User
+from officers.roles import user_set_role
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_unit(name: str, parent: Unit | None = None, kind: str | None = None) -> Unit:
+    if parent is None:
+        return Unit.add_root(name=name, kind=kind or Unit.Kind.FORCE)
+    return parent.add_child(name=name, kind=kind or Unit.Kind.TEAM)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"officer{n}@test.police.uk")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        if create:
+            self.save()
+            EmailAddress.objects.get_or_create(
+                user=self, email=self.email, defaults={"verified": True, "primary": True}
+            )
+
+
+def make_officer(
+    *,
+    unit: Unit,
+    role: Role = Role.LEARNER,
+    service_number: str | None = None,
+    leads: list[Unit] | None = None,
+    **user_fields: object,
+) -> User:
+    user = UserFactory(**user_fields)
+    OfficerProfile.objects.create(
+        user=user,
+        force=unit.get_force(),
+        unit=unit,
+        service_number=service_number or f"SN{user.pk:05d}",
+        rank="Constable",
+    )
+    user_set_role(user=user, role=role)
+    if leads:
+        user.officer.led_units.add(*leads)
+    return user
