@@ -53,9 +53,9 @@ class UnitForm(forms.ModelForm):
         unit.save()
         if parent != unit.get_parent():
             if parent is None:
-                unit.move(Unit.get_first_root_node(), "sorted-sibling")
+                unit.move(Unit.get_last_root_node(), "last-sibling")
             else:
-                unit.move(parent, "sorted-child")
+                unit.move(parent, "last-child")
             unit.refresh_from_db()
         return unit
 

@@ -165,6 +165,10 @@ class OfficerProfile(models.Model):
     def __str__(self) -> str:
         return f"{self.user} ({self.service_number})" if self.service_number else str(self.user)
 
+    @property
+    def email(self) -> str:
+        return self.user.email
+
 
 class Invitation(models.Model):
     """An address allowed to sign up although its domain is not on the allowed list."""

@@ -52,6 +52,7 @@ class OfficerDeleteView(ScopedOfficerMixin, generic.DeleteView):
 
 class OfficerProfileViewSet(ModelViewSet):
     model = OfficerProfile
+    name = "officers"
     icon = "user"
     menu_label = _("Officers")
     index_view_class = OfficerIndexView
@@ -61,7 +62,7 @@ class OfficerProfileViewSet(ModelViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     form_fields = ["user", "service_number", "force", "unit", "rank", "led_units"]
-    list_display = ["user", "service_number", "rank", "unit"]
+    list_display = ["user", "email", "service_number", "rank", "unit"]
     list_filter = ["rank"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "service_number"]
     inspect_view_fields = ["user", "service_number", "force", "unit", "rank"]
@@ -69,6 +70,7 @@ class OfficerProfileViewSet(ModelViewSet):
 
 class UnitViewSet(ModelViewSet):
     model = Unit
+    name = "units"
     icon = "group"
     menu_label = _("Units")
     form_class = UnitForm
@@ -91,6 +93,7 @@ UnitViewSet.index_view_class = UnitScopedIndexView
 
 class InvitationViewSet(ModelViewSet):
     model = Invitation
+    name = "invitations"
     icon = "mail"
     menu_label = _("Invitations")
     form_fields = ["email"]

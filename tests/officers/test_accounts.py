@@ -184,9 +184,11 @@ def test_totp_setup_with_recovery_codes(client, learner) -> None:
     response = other.post("/accounts/2fa/authenticate/", {"code": "000000"})
     assert "_auth_user_id" not in other.session
     # A recovery code works once.
-    codes = Authenticator.objects.get(
-        user=learner, type=Authenticator.Type.RECOVERY_CODES
-    ).wrap().get_unused_codes()
+    codes = (
+        Authenticator.objects.get(user=learner, type=Authenticator.Type.RECOVERY_CODES)
+        .wrap()
+        .get_unused_codes()
+    )
     response = other.post("/accounts/2fa/authenticate/", {"code": codes[0]})
     assert response.status_code == 302
     assert other.session["_auth_user_id"] == str(learner.pk)

@@ -35,7 +35,11 @@ def test_good_file_creates_officers_units_roles_and_invites(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         report = import_officers(GOOD)
-    assert sorted(report.created) == ["jo.bloggs@police.scot", "kim.wu@police.scot", "sam.lee@police.scot"]
+    assert sorted(report.created) == [
+        "jo.bloggs@police.scot",
+        "kim.wu@police.scot",
+        "sam.lee@police.scot",
+    ]
     jo = User.objects.get(email="jo.bloggs@police.scot")
     assert (jo.first_name, jo.last_name) == ("Jo", "Bloggs")
     assert jo.officer.unit == org.dundee
@@ -50,7 +54,10 @@ def test_good_file_creates_officers_units_roles_and_invites(
     kim = User.objects.get(email="kim.wu@police.scot")
     assert kim.officer.unit == org.force
     assert primary_role(kim) == Role.AUTHOR
-    assert report.units_created == ["Police Scotland / North / Highland", "Police Scotland / North / Highland / Inverness"]
+    assert report.units_created == [
+        "Police Scotland / North / Highland",
+        "Police Scotland / North / Highland / Inverness",
+    ]
     assert sorted(m.to[0] for m in mail.outbox) == sorted(report.created)
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
 
@@ -106,8 +113,10 @@ def test_changed_row_updates_that_officer_only(org) -> None:
 
 
 def test_columns_may_come_in_any_order_and_with_a_bom(org) -> None:
-    data = "\ufeffrole,email,given_name,family_name,service_number,force,unit,rank\n" \
+    data = (
+        "\ufeffrole,email,given_name,family_name,service_number,force,unit,rank\n"
         "learner,a@police.scot,A,B,C9,Police Scotland,East,Constable\n"
+    )
     report = import_officers(data.encode())
     assert report.created == ["a@police.scot"]
 
@@ -118,10 +127,22 @@ def test_columns_may_come_in_any_order_and_with_a_bom(org) -> None:
         (",Jo,Bloggs,A1,Police Scotland,,Constable,learner", "email is missing"),
         ("not-an-email,Jo,Bloggs,A1,Police Scotland,,Constable,learner", "not a valid address"),
         ("jo@police.scot,,Bloggs,A1,Police Scotland,,Constable,learner", "given name is missing"),
-        ("jo@police.scot,Jo,Bloggs,,Police Scotland,,Constable,learner", "service number is missing"),
-        ("jo@police.scot,Jo,Bloggs,A1,Police Scotland,,Constable,superhero", "unknown role 'superhero'"),
-        ("jo@police.scot,Jo,Bloggs,A1,Atlantis Police,,Constable,learner", "unknown force 'Atlantis Police'"),
-        ("jo@police.scot,Jo,Bloggs,A1,Police Scotland,North//Dundee,Constable,learner", "empty part"),
+        (
+            "jo@police.scot,Jo,Bloggs,,Police Scotland,,Constable,learner",
+            "service number is missing",
+        ),
+        (
+            "jo@police.scot,Jo,Bloggs,A1,Police Scotland,,Constable,superhero",
+            "unknown role 'superhero'",
+        ),
+        (
+            "jo@police.scot,Jo,Bloggs,A1,Atlantis Police,,Constable,learner",
+            "unknown force 'Atlantis Police'",
+        ),
+        (
+            "jo@police.scot,Jo,Bloggs,A1,Police Scotland,North//Dundee,Constable,learner",
+            "empty part",
+        ),
         ("jo@police.scot,Jo,Bloggs,A1,Police Scotland,,Constable", "expected 8 values, found 7"),
     ],
 )
@@ -185,7 +206,9 @@ def test_duplicate_email_in_the_file(org) -> None:
 )
 def test_wrong_header_is_refused(org, header: str) -> None:
     with pytest.raises(ImportRejected) as caught:
-        import_officers(csv_bytes("a@police.scot,A,A,X1,Police Scotland,,Constable,learner", header=header))
+        import_officers(
+            csv_bytes("a@police.scot,A,A,X1,Police Scotland,,Constable,learner", header=header)
+        )
     assert caught.value.errors[0].line == 1
     assert "wrong header" in caught.value.errors[0].message
     assert User.objects.count() == 0
@@ -275,7 +298,13 @@ def test_admin_upload_lists_every_problem_and_changes_nothing(
 ) -> None:
     client.force_login(administrator)
     before = snapshot()
-    response = upload(client, csv_bytes("x,A,A,X1,Police Scotland,,Constable,learner", "y@police.scot,B,B,X2,Nowhere,,Constable,learner"))
+    response = upload(
+        client,
+        csv_bytes(
+            "x,A,A,X1,Police Scotland,,Constable,learner",
+            "y@police.scot,B,B,X2,Nowhere,,Constable,learner",
+        ),
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "Line 2: email &#x27;x&#x27; is not a valid address" in body
