@@ -6,8 +6,10 @@ Everything here is get-or-create, so loading it twice changes nothing.
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import transaction
-from wagtail.models import Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import ensure_role_groups, user_set_role
@@ -127,10 +129,20 @@ def _account(
     return user
 
 
+def _page_tree_root() -> Page:
+    """Wagtail's migrations create the default locale and the tree root; a flushed database
+    (a live-server test, say) has neither, so make them again."""
+    code = get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    locale, _ = Locale.objects.get_or_create(language_code=code)
+    return Page.get_first_root_node() or Page.add_root(
+        instance=Page(title="Root", slug="root", locale=locale)
+    )
+
+
 def _home_page() -> HomePage:
     home = HomePage.objects.first()
     if home is None:
-        root = Page.get_first_root_node()
+        root = _page_tree_root()
         home = root.add_child(
             instance=HomePage(
                 title="Pathways",

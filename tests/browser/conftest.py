@@ -48,9 +48,7 @@ def page(browser, live_server) -> Iterator[object]:  # noqa: ANN001
 
 
 @pytest.fixture
-def demo(django_db_serialized_rollback, live_server) -> None:  # noqa: ANN001
-    # Serialized rollback keeps what migrations created (the page tree root, the locale,
-    # the role groups), which a live-server test's flush would otherwise remove.
+def demo(transactional_db, live_server) -> None:  # noqa: ANN001
     from pathways.demo import load_demo
 
     load_demo()
