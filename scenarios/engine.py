@@ -1,21 +1,23 @@
 """The scenario engine: parsing, validation, scoring and traversal of branching scenarios.
 
 Plain Python with no Django import, so it can be tested and reasoned about on its own. It
-implements the `pathways-scenario/1` interchange format (docs: /work/shared/scenario-format.md).
+implements the `pathways-scenario/1` interchange format (see scenario-format.md).
 
 Scoring rules, fixed here once for the whole platform:
 
 - The score of an attempt is the sum of the points of the choices taken.
 - `max_score` is the best score over all paths from the start to an ending.
-- `threshold_for(pass_mark, max_score)` is the number of points needed:
-  `ceil(pass_mark * max_score / 100)` in exact integer arithmetic when `max_score > 0`.
-  When `max_score <= 0` a percentage of it means nothing, so the threshold is `max_score`
-  itself (the attempt must do as well as possible).
 - `score_percent(score, max_score)` is `floor(100 * score / max_score)` clamped to 0-100 when
   `max_score > 0`; when `max_score <= 0` it is 100 if `score >= max_score`, else 0.
-  The two rules agree: `score >= threshold` exactly when `percent >= pass_mark`.
-- An attempt passes when it ends on a `pass` or `neutral` ending, with a score at or above the
-  threshold, and no critical choice was taken.
+- `threshold_for(pass_mark, max_score)` is the fewest points that reach the pass mark:
+  `ceil(pass_mark * max_score / 100)` in exact integer arithmetic when `max_score > 0`;
+  `max_score` itself when `max_score <= 0` (a percentage of it means nothing, so the attempt
+  must do as well as possible); None when `pass_mark` is 0 (any score will do, even one below
+  zero, which shows as 0%).
+- The two agree: `score >= threshold` (or threshold None) exactly when
+  `score_percent(score, max_score) >= pass_mark`, so what a learner sees matches the verdict.
+- An attempt passes when it ends on a `pass` or `neutral` ending, reaches the threshold, and
+  took no critical choice.
 """
 
 from __future__ import annotations
@@ -78,8 +80,9 @@ PASSING_OUTCOMES = frozenset({"pass", "neutral"})
 
 # fullmatch, not `$`: `$` would also accept a trailing newline.
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# Anything that a browser could take for the start of a tag, comment or doctype.
-_MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
+# What a browser would take for the start of a tag, comment or doctype. No space is allowed
+# after "<": browsers read "a < b" as text, and so should we.
+_MARKUP = re.compile(r"<[A-Za-z/!?]")
 # C0 controls other than tab, newline and carriage return; PostgreSQL also refuses NUL in text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -246,8 +249,7 @@ def parse_json(raw: bytes | str) -> Scenario:
         data = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
     except json.JSONDecodeError as error:
         message = (
-            f"The file is not valid JSON: {error.msg} "
-            f"(line {error.lineno}, column {error.colno})."
+            f"The file is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
         )
         raise ScenarioInvalid([Problem(None, message)]) from None
     except RecursionError:
@@ -361,8 +363,7 @@ class _Reader:
         if markup:
             self.error(
                 at,
-                f'"{name}" must be plain text, but contains HTML-like markup '
-                f'("{markup.group()}").',
+                f'"{name}" must be plain text, but contains HTML-like markup ("{markup.group()}").',
                 graph=False,
             )
         if _CONTROL.search(value):
@@ -412,9 +413,7 @@ def _read_document(data: object) -> tuple[Scenario | None, list[Problem]]:
     if "format" not in data:
         reader.error(doc, f'"format" is missing; it must be "{FORMAT}".', graph=False)
     elif data["format"] != FORMAT:
-        reader.error(
-            doc, f'"format" must be "{FORMAT}", not {_show(data["format"])}.', graph=False
-        )
+        reader.error(doc, f'"format" must be "{FORMAT}", not {_show(data["format"])}.', graph=False)
     title = reader.text(data, "title", doc, required=True, blank_ok=False)
     summary = reader.text(data, "summary", doc, required=False, blank_ok=True)
     if "pass_mark" not in data:
@@ -480,8 +479,7 @@ def _read_step(reader: _Reader, raw: object, number: int) -> Step:
     if "outcome" not in raw:
         reader.error(
             at,
-            'an ending (a step without "choices") needs an "outcome": '
-            '"pass", "fail" or "neutral".',
+            'an ending (a step without "choices") needs an "outcome": "pass", "fail" or "neutral".',
             graph=True,
         )
     elif not isinstance(raw["outcome"], str) or raw["outcome"] not in OUTCOMES:
@@ -556,13 +554,16 @@ def max_score(s: Scenario) -> int:
     return value
 
 
-def pass_threshold(s: Scenario) -> int:
-    """The points an attempt needs to pass (see `threshold_for`)."""
+def pass_threshold(s: Scenario) -> int | None:
+    """The points an attempt needs to pass; None when any score will do (`threshold_for`)."""
     return threshold_for(s.pass_mark, max_score(s))
 
 
-def threshold_for(pass_mark: int, max_score: int) -> int:
-    """ceil(pass_mark% of max_score), or max_score itself when it is 0 or less."""
+def threshold_for(pass_mark: int, max_score: int) -> int | None:
+    """ceil(pass_mark% of max_score); max_score itself when it is 0 or less; None (any score)
+    when the pass mark is 0."""
+    if pass_mark <= 0:
+        return None
     if max_score <= 0:
         return max_score
     return -(-(pass_mark * max_score) // 100)
@@ -606,9 +607,7 @@ def _examine(s: Scenario) -> _Facts:
     edges: list[_Edge] = []
     for key, step in index.items():
         if not isinstance(key, str) or not _KEY.fullmatch(key):
-            problems.append(
-                Problem(key, 'The key must be 1 to 64 letters, digits, "-" or "_".')
-            )
+            problems.append(Problem(key, 'The key must be 1 to 64 letters, digits, "-" or "_".'))
         if step.is_ending:
             if step.outcome not in OUTCOMES:
                 problems.append(
@@ -700,7 +699,7 @@ def _examine(s: Scenario) -> _Facts:
     worst = None if shortest is None else -max(shortest[key] for key in useful_endings)
 
     threshold = threshold_for(s.pass_mark, best) if pass_mark_ok else None
-    if threshold is not None:
+    if pass_mark_ok:
         problem = _pass_problem(s, index, live, len(useful), best, threshold)
         if problem is not None:
             problems.append(problem)
@@ -713,7 +712,7 @@ def _pass_problem(
     live: list[_Edge],
     size: int,
     best: int,
-    threshold: int,
+    threshold: int | None,
 ) -> Problem | None:
     """The 'no path can pass' problem, if there is one."""
     if not any(step.outcome in PASSING_OUTCOMES for step in index.values() if step.is_ending):
@@ -731,7 +730,7 @@ def _pass_problem(
             None,
             "No path can pass: every route to a pass or neutral ending takes a critical choice.",
         )
-    if max(passing) < threshold:
+    if threshold is not None and max(passing) < threshold:
         return Problem(
             None,
             f"No path can pass: the best score on a route to a pass or neutral ending without "
@@ -799,9 +798,7 @@ def _components(nodes: list[str], forward: Mapping[str, list[str]]) -> list[list
     return found
 
 
-def _longest(
-    source: str, edges: list[tuple[str, str, int]], size: int
-) -> dict[str, int] | None:
+def _longest(source: str, edges: list[tuple[str, str, int]], size: int) -> dict[str, int] | None:
     """Best score from `source` to each step it reaches (Bellman-Ford for longest paths);
     None if a loop that gains points can be reached. `size` bounds the number of steps."""
     best = {source: 0}
@@ -937,7 +934,7 @@ class Result:
     percent: int
     passed: bool
     critical_taken: bool
-    pass_threshold: int
+    pass_threshold: int | None
 
 
 def _step_or_broken(s: Scenario, key: str) -> Step:
@@ -989,7 +986,9 @@ def result(s: Scenario, state: AttemptState) -> Result:
     best = max_score(s)
     threshold = threshold_for(s.pass_mark, best)
     passed = (
-        ending.outcome in PASSING_OUTCOMES and not state.critical and state.score >= threshold
+        ending.outcome in PASSING_OUTCOMES
+        and not state.critical
+        and (threshold is None or state.score >= threshold)
     )
     return Result(
         outcome=ending.outcome or "",
