@@ -11,6 +11,7 @@ from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
+from courses.demo import load_demo_courses
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import ensure_role_groups, user_set_role
 from officers.services import unit_get_or_create_path
@@ -176,7 +177,8 @@ def _home_page() -> HomePage:
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     ensure_role_groups()
-    _home_page()
+    home = _home_page()
+    courses = load_demo_courses(home)
     force = Unit.get_root_nodes().filter(name=DEMO_FORCE).first() or Unit.add_root(
         name=DEMO_FORCE, kind=Unit.Kind.FORCE
     )
@@ -213,6 +215,7 @@ def load_demo() -> dict[str, int]:
             Role.LEARNER,
         )
     return {
+        "courses": len(courses),
         "units": Unit.objects.count(),
         "officers": OfficerProfile.objects.filter(force=force).count(),
     }

@@ -14,6 +14,7 @@ urlpatterns = [
         name="wagtailadmin_login",
     ),
     path("accounts/", include("allauth.urls")),
+    path("learning/", include("courses.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -56,3 +56,50 @@ def make_officer(
     if leads:
         user.officer.led_units.add(*leads)
     return user
+
+
+def make_course(
+    home,  # noqa: ANN001
+    *,
+    title: str = "Test course",
+    modules: int = 2,
+    lessons: int = 2,
+    publish: bool = True,
+    **fields: object,
+):  # noqa: ANN201
+    """A published course with `modules` modules of `lessons` lessons each."""
+    from django.utils.text import slugify
+
+    from courses.demo import course_index
+    from courses.models import CoursePage, ModulePage
+
+    index = course_index(home)
+    course = CoursePage(
+        title=title,
+        slug=slugify(title),
+        summary=f"About {title}.",
+        audience="Frontline officers",
+        **fields,
+    )
+    index.add_child(instance=course)
+    course.save_revision().publish()
+    for m in range(1, modules + 1):
+        module = ModulePage(title=f"{title} module {m}", slug=f"module-{m}")
+        course.add_child(instance=module)
+        module.save_revision().publish()
+        for n in range(1, lessons + 1):
+            add_lesson(module, f"{title} lesson {m}.{n}", slug=f"lesson-{m}-{n}")
+    return course
+
+
+def add_lesson(module, title: str, *, slug: str, body: list | None = None):  # noqa: ANN001, ANN201
+    from courses.models import LessonPage
+
+    lesson = LessonPage(
+        title=title,
+        slug=slug,
+        body=body or [{"type": "text", "value": f"<p>Teaching text for {title}.</p>"}],
+    )
+    module.add_child(instance=lesson)
+    lesson.save_revision().publish()
+    return lesson

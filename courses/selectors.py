@@ -1,0 +1,239 @@
+"""Reads for learners: outlines, progress, and the context of each learner page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpRequest
+from wagtail.models import Page
+
+from courses.models import CoursePage, Enrolment, LessonCompletion, LessonPage, ModulePage
+from courses.rules import (
+    CourseOutline,
+    LessonRef,
+    ModuleRef,
+    Progress,
+    course_progress,
+    lesson_complete,
+    unpassed_scenarios,
+)
+from officers.models import User
+
+STEP = Page.steplen
+
+
+def outlines_for(courses: Iterable[CoursePage]) -> dict[int, CourseOutline]:
+    """The published outline of each course, in two queries whatever the number of courses."""
+    courses = list(courses)
+    if not courses:
+        return {}
+    under_any = Q()
+    for course in courses:
+        under_any |= Q(path__startswith=course.path)
+    depth = courses[0].depth
+    modules = (
+        ModulePage.objects.live()
+        .filter(under_any, depth=depth + 1)
+        .order_by("path")
+        .values_list("id", "path")
+    )
+    lessons = (
+        LessonPage.objects.live()
+        .filter(under_any, depth=depth + 2)
+        .order_by("path")
+        .values_list("id", "path", "scenario_ids")
+    )
+    lessons_by_module: dict[str, list[LessonRef]] = {}
+    for lesson_id, path, scenario_ids in lessons:
+        ref = LessonRef(id=lesson_id, scenario_ids=tuple(scenario_ids or ()))
+        lessons_by_module.setdefault(path[:-STEP], []).append(ref)
+    modules_by_course: dict[str, list[ModuleRef]] = {}
+    for module_id, path in modules:
+        refs = tuple(lessons_by_module.get(path, ()))
+        modules_by_course.setdefault(path[:-STEP], []).append(ModuleRef(module_id, refs))
+    return {
+        c.pk: CourseOutline(course_id=c.pk, modules=tuple(modules_by_course.get(c.path, ())))
+        for c in courses
+    }
+
+
+def course_outline(course: CoursePage) -> CourseOutline:
+    return outlines_for([course])[course.pk]
+
+
+def current_enrolment(user: User, course_id: int) -> Enrolment | None:
+    """The officer's latest enrolment on the course (open, or the last one completed)."""
+    return Enrolment.objects.filter(user=user, course_id=course_id).order_by("-started_at").first()
+
+
+def completed_lessons(enrolment: Enrolment | None) -> set[int]:
+    if enrolment is None or enrolment.pk is None:
+        return set()
+    return set(enrolment.lesson_completions.values_list("lesson_id", flat=True))
+
+
+def scenario_passes(user: User, scenario_ids: Iterable[int]) -> dict[int, datetime]:
+    """When the officer last passed each of these scenarios (one query; none if no ids)."""
+    ids = set(scenario_ids)
+    if not ids:
+        return {}
+    from scenarios.selectors import last_passes
+
+    return last_passes(user=user, scenario_ids=ids)
+
+
+def passed_since(passes: dict[int, datetime], since: datetime | None) -> set[int]:
+    """Scenarios passed during an enrolment: a refresher needs them passed again."""
+    return {sid for sid, at in passes.items() if since is None or at >= since}
+
+
+@dataclass(frozen=True)
+class CourseState:
+    course: CoursePage
+    enrolment: Enrolment | None
+    outline: CourseOutline
+    completed: frozenset[int]
+    passed: frozenset[int]
+    progress: Progress
+
+    @property
+    def is_complete(self) -> bool:
+        return self.enrolment is not None and self.enrolment.is_complete
+
+    @property
+    def started(self) -> bool:
+        return self.enrolment is not None
+
+
+def course_state(user: User, course: CoursePage) -> CourseState:
+    outline = course_outline(course)
+    enrolment = current_enrolment(user, course.pk)
+    completed = completed_lessons(enrolment) if enrolment and not enrolment.is_complete else set()
+    scenario_ids = {s for lesson in outline.lessons for s in lesson.scenario_ids}
+    passed = (
+        passed_since(scenario_passes(user, scenario_ids), enrolment.started_at)
+        if enrolment
+        else set()
+    )
+    return CourseState(
+        course=course,
+        enrolment=enrolment,
+        outline=outline,
+        completed=frozenset(completed),
+        passed=frozenset(passed),
+        progress=course_progress(outline, completed, passed),
+    )
+
+
+def _lesson_rows(
+    lessons: Iterable[LessonRef], state: CourseState, pages: dict[int, Page]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "page": pages[lesson.id],
+            "done": state.is_complete or lesson_complete(lesson, state.completed, state.passed),
+        }
+        for lesson in lessons
+        if lesson.id in pages
+    ]
+
+
+def course_view(*, user: User, course: CoursePage) -> dict[str, Any]:
+    state = course_state(user, course)
+    ids = [lesson.id for lesson in state.outline.lessons] + [m.id for m in state.outline.modules]
+    pages = {p.pk: p for p in Page.objects.filter(pk__in=ids)}
+    modules = []
+    for module in state.outline.modules:
+        rows = _lesson_rows(module.lessons, state, pages)
+        modules.append(
+            {"page": pages[module.id], "lessons": rows, "done": all(r["done"] for r in rows)}
+        )
+    return {"state": state, "modules": modules}
+
+
+def module_view(*, user: User, module: ModulePage) -> dict[str, Any]:
+    course = CoursePage.objects.get(path=module.path[:-STEP])
+    state = course_state(user, course)
+    outline_module = next((m for m in state.outline.modules if m.id == module.pk), None)
+    lessons = outline_module.lessons if outline_module else ()
+    pages = {p.pk: p for p in Page.objects.filter(pk__in=[lesson.id for lesson in lessons])}
+    return {"state": state, "course": course, "lessons": _lesson_rows(lessons, state, pages)}
+
+
+def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
+    course = CoursePage.objects.get(path=lesson.path[: -2 * STEP])
+    module = ModulePage.objects.get(path=lesson.path[:-STEP])
+    state = course_state(request.user, course)
+    order = [ref.id for ref in state.outline.lessons]
+    ref = next((r for r in state.outline.lessons if r.id == lesson.pk), None)
+    position = order.index(lesson.pk) if lesson.pk in order else None
+    neighbours: dict[str, int | None] = {"previous": None, "next": None}
+    if position is not None:
+        neighbours["previous"] = order[position - 1] if position > 0 else None
+        neighbours["next"] = order[position + 1] if position + 1 < len(order) else None
+    pages = {p.pk: p for p in Page.objects.filter(pk__in=[i for i in neighbours.values() if i])}
+    warning = lesson.content_warning()
+    return {
+        "course": course,
+        "module": module,
+        "state": state,
+        "lesson_done": bool(ref)
+        and (state.is_complete or lesson_complete(ref, state.completed, state.passed)),
+        "marked_complete": lesson.pk in state.completed,
+        "unpassed_scenarios": unpassed_scenarios(ref, state.passed) if ref else (),
+        "previous_page": pages.get(neighbours["previous"] or 0),
+        "next_page": pages.get(neighbours["next"] or 0),
+        "position": (position + 1) if position is not None else None,
+        "lesson_count": len(order),
+        "content_warning": warning,
+        "show_warning": warning is not None and request.GET.get("warning") != "accepted",
+    }
+
+
+def my_learning(user: User) -> dict[str, Any]:
+    """Everything on the officer's "My learning" page, in a bounded number of queries."""
+    enrolments = list(
+        Enrolment.objects.filter(user=user).select_related("course").order_by("-started_at")
+    )
+    latest: dict[int, Enrolment] = {}
+    completed_runs: list[Enrolment] = []
+    for enrolment in enrolments:
+        if enrolment.is_complete:
+            completed_runs.append(enrolment)
+        latest.setdefault(enrolment.course_id, enrolment)
+    courses = [e.course for e in latest.values() if e.course.live]
+    outlines = outlines_for(courses)
+    open_ids = [e.pk for e in latest.values() if not e.is_complete]
+    done_by_enrolment: dict[int, set[int]] = {}
+    for enrolment_id, lesson_id in LessonCompletion.objects.filter(
+        enrolment_id__in=open_ids
+    ).values_list("enrolment_id", "lesson_id"):
+        done_by_enrolment.setdefault(enrolment_id, set()).add(lesson_id)
+    scenario_ids = {
+        s
+        for outline in outlines.values()
+        for lesson in outline.lessons
+        for s in lesson.scenario_ids
+    }
+    passes = scenario_passes(user, scenario_ids)
+    in_progress = []
+    for enrolment in latest.values():
+        if enrolment.is_complete or enrolment.course_id not in outlines:
+            continue
+        progress = course_progress(
+            outlines[enrolment.course_id],
+            done_by_enrolment.get(enrolment.pk, set()),
+            passed_since(passes, enrolment.started_at),
+        )
+        in_progress.append(
+            {"enrolment": enrolment, "course": enrolment.course, "progress": progress}
+        )
+    return {
+        "in_progress": in_progress,
+        "completed": completed_runs,
+        "latest": latest,
+    }

@@ -1,0 +1,255 @@
+"""Learners work through courses: pages, completion, continue, My learning, search."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from courses.models import Enrolment, LessonCompletion, LessonPage, ModulePage
+from courses.signals import course_completed
+from tests.factories import add_lesson, make_course, make_officer
+
+
+@pytest.fixture
+def course(home):  # noqa: ANN001, ANN201
+    return make_course(home, title="Naloxone basics", modules=2, lessons=2, validity_months=12)
+
+
+def lessons(course) -> list[LessonPage]:  # noqa: ANN001
+    return list(LessonPage.objects.live().descendant_of(course).order_by("path"))
+
+
+def complete(client: Client, lesson: LessonPage):  # noqa: ANN201
+    return client.post(f"/learning/lessons/{lesson.pk}/complete/")
+
+
+@pytest.fixture
+def signed_in(client, learner) -> Client:  # noqa: ANN001
+    client.force_login(learner)
+    return client
+
+
+def test_course_pages_need_sign_in(client, course) -> None:
+    for url in (course.url, lessons(course)[0].url, "/learning/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_lesson_page_renders_with_mark_complete_form(signed_in, course) -> None:
+    lesson = lessons(course)[0]
+    body = signed_in.get(lesson.url).content.decode()
+    assert "Teaching text for" in body
+    assert f'action="/learning/lessons/{lesson.pk}/complete/"' in body
+    assert "Lesson 1 of 4" in body
+    # Viewing a lesson records nothing.
+    assert not LessonCompletion.objects.exists()
+    assert not Enrolment.objects.exists()
+
+
+def test_mark_complete_then_continue_lands_on_the_next_lesson(signed_in, learner, course) -> None:
+    first, second, *_ = lessons(course)
+    response = complete(signed_in, first)
+    assert response.status_code == 302
+    assert response["Location"] == f"/learning/courses/{course.pk}/continue/"
+    assert signed_in.get(response["Location"])["Location"] == second.url
+    enrolment = Enrolment.objects.get(user=learner, course=course)
+    assert list(enrolment.lesson_completions.values_list("lesson_id", flat=True)) == [first.pk]
+    # Leave and come back: Continue still lands on the next unfinished lesson.
+    fresh = Client()
+    fresh.force_login(learner)
+    assert fresh.get(f"/learning/courses/{course.pk}/continue/")["Location"] == second.url
+
+
+def test_repeated_completion_changes_nothing_and_says_why(signed_in, course) -> None:
+    lesson = lessons(course)[0]
+    complete(signed_in, lesson)
+    response = complete(signed_in, lesson)
+    assert response.status_code == 409
+    assert "already marked this lesson complete" in response.content.decode()
+    assert LessonCompletion.objects.count() == 1
+
+
+def test_completion_needs_post_and_csrf(learner, course) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(learner)
+    lesson = lessons(course)[0]
+    assert client.get(f"/learning/lessons/{lesson.pk}/complete/").status_code == 405
+    assert complete(client, lesson).status_code == 403
+    assert not LessonCompletion.objects.exists()
+
+
+def test_unpublished_or_unknown_lessons_are_invisible(signed_in, course) -> None:
+    lesson = lessons(course)[0]
+    lesson.unpublish()
+    assert signed_in.get(lesson.url).status_code == 404
+    response = complete(signed_in, lesson)
+    assert response.status_code == 404
+    assert "not available" in response.content.decode()
+    assert complete(signed_in, LessonPage(pk=999_999)).status_code == 404
+    assert not LessonCompletion.objects.exists()
+
+
+def test_lesson_in_an_unpublished_module_cannot_be_completed(signed_in, course) -> None:
+    lesson = lessons(course)[0]
+    ModulePage.objects.get(pk=lesson.get_parent().pk).unpublish()
+    assert LessonPage.objects.get(pk=lesson.pk).live  # the lesson itself stays live
+    assert complete(signed_in, lesson).status_code == 404
+
+
+def test_completing_the_course_records_time_revision_and_fires_the_hook_once(
+    signed_in, learner, course
+) -> None:
+    received = []
+
+    def receiver(sender, enrolment, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        received.append(enrolment)
+
+    course_completed.connect(receiver)
+    try:
+        for lesson in lessons(course):
+            response = complete(signed_in, lesson)
+        assert response.status_code == 302
+        assert response["Location"] == course.url
+        complete(signed_in, lessons(course)[-1])  # a repeat fires nothing
+    finally:
+        course_completed.disconnect(receiver)
+    enrolment = Enrolment.objects.get(user=learner, course=course)
+    course.refresh_from_db()
+    assert enrolment.completed_at is not None
+    assert enrolment.completed_revision_id == course.live_revision_id is not None
+    assert [e.pk for e in received] == [enrolment.pk]
+    page = signed_in.get(course.url).content.decode()
+    assert "Completed" in page and "Start again (refresher)" in page
+
+
+def test_a_lesson_added_later(signed_in, learner, course, client) -> None:
+    for lesson in lessons(course):
+        complete(signed_in, lesson)
+    # Someone else is half-way through.
+    other = make_officer(unit=learner.officer.unit)
+    other_client = Client()
+    other_client.force_login(other)
+    complete(other_client, lessons(course)[0])
+
+    module = ModulePage.objects.child_of(course).last()
+    new = add_lesson(module, "New guidance", slug="new-guidance")
+    # The officer who completed stays complete.
+    assert Enrolment.objects.get(user=learner).completed_at is not None
+    assert "Start again (refresher)" in signed_in.get(course.url).content.decode()
+    # The officer in progress must do the new lesson too.
+    for lesson in lessons(course)[1:-1]:
+        complete(other_client, lesson)
+    assert Enrolment.objects.get(user=other).completed_at is None
+    assert other_client.get(f"/learning/courses/{course.pk}/continue/")["Location"] == new.url
+    complete(other_client, new)
+    assert Enrolment.objects.get(user=other).completed_at is not None
+
+
+def test_refresher_starts_a_new_enrolment(signed_in, learner, course) -> None:
+    for lesson in lessons(course):
+        complete(signed_in, lesson)
+    response = complete(signed_in, lessons(course)[0])
+    assert response.status_code == 409
+    assert "already completed this course" in response.content.decode()
+    response = signed_in.post(f"/learning/courses/{course.pk}/start/")
+    assert response.status_code == 302
+    assert Enrolment.objects.filter(user=learner, course=course).count() == 2
+    # Starting twice is refused.
+    assert signed_in.post(f"/learning/courses/{course.pk}/start/").status_code == 409
+    assert complete(signed_in, lessons(course)[0]).status_code == 302
+
+
+def test_progress_is_per_officer(signed_in, learner, course, org) -> None:
+    complete(signed_in, lessons(course)[0])
+    other = make_officer(unit=org.leith)
+    c = Client()
+    c.force_login(other)
+    assert c.get(f"/learning/courses/{course.pk}/continue/")["Location"] == lessons(course)[0].url
+    assert "Nothing in progress" in c.get("/learning/").content.decode()
+
+
+def test_my_learning_shows_progress_and_completed(signed_in, home, course) -> None:
+    other = make_course(home, title="Stigma and language", modules=1, lessons=1)
+    complete(signed_in, lessons(course)[0])
+    complete(signed_in, lessons(other)[0])
+    body = signed_in.get("/learning/").content.decode()
+    assert "Naloxone basics" in body
+    assert "1 of 4 lessons done (25%)" in body
+    assert 'value="1"' in body and 'max="4"' in body
+    assert f'href="/learning/courses/{course.pk}/continue/"' in body
+    completed = body.split('id="completed"', 1)[1]
+    assert "Stigma and language" in completed
+
+
+def test_content_warning_comes_first_with_a_choice(signed_in, course) -> None:
+    module = ModulePage.objects.child_of(course).first()
+    lesson = add_lesson(
+        module,
+        "Deaths in custody",
+        slug="deaths",
+        body=[
+            {"type": "text", "value": "<p>Hard reading.</p>"},
+            {
+                "type": "content_warning",
+                "value": {"contains": "Descriptions of death.", "support": "Occupational health."},
+            },
+        ],
+    )
+    body = signed_in.get(lesson.url).content.decode()
+    assert "Descriptions of death." in body and "Hard reading." not in body
+    assert 'href="?warning=accepted"' in body
+    body = signed_in.get(lesson.url + "?warning=accepted").content.decode()
+    assert "Hard reading." in body
+
+
+def test_check_your_understanding_gives_feedback_without_recording(signed_in, course) -> None:
+    module = ModulePage.objects.child_of(course).first()
+    question = {
+        "prompt": "Who leads on drug harm?",
+        "multiple": False,
+        "options": [
+            {"text": "The police", "correct": False, "feedback": "Police contribute; others lead."},
+            {"text": "Partnerships", "correct": True, "feedback": "ADPs, the NHS and councils."},
+        ],
+    }
+    lesson = add_lesson(
+        module, "Partners", slug="partners", body=[{"type": "question", "value": question}]
+    )
+    page = lesson.specific
+    block_id = page.body[0].id
+    body = signed_in.get(lesson.url).content.decode()
+    assert "Who leads on drug harm?" in body and "Police contribute" not in body
+    body = signed_in.get(f"{lesson.url}?answer-{block_id}=0").content.decode()
+    assert "Police contribute; others lead." in body
+    assert "Not quite." in body
+    assert not LessonCompletion.objects.exists()
+
+
+def test_search_finds_published_lessons_only(signed_in, course) -> None:
+    module = ModulePage.objects.child_of(course).first()
+    add_lesson(
+        module,
+        "Recovery position",
+        slug="recovery",
+        body=[{"type": "text", "value": "<p>Roll them onto their side.</p>"}],
+    )
+    hidden = add_lesson(module, "Recovery secrets", slug="recovery-secrets")
+    hidden.unpublish()
+    body = signed_in.get("/learning/search/?q=recovery").content.decode()
+    assert "Recovery position" in body
+    assert "Recovery secrets" not in body
+    assert signed_in.get("/learning/search/?q=").status_code == 200
+
+
+def test_author_can_preview_a_draft_lesson(client, home, course, org, no_staff_mfa) -> None:
+    from officers.models import Role
+
+    author = make_officer(unit=org.east, role=Role.AUTHOR)
+    from courses.demo import course_index, grant_author_permissions
+
+    grant_author_permissions(course_index(home))
+    client.force_login(author)
+    lesson = lessons(course)[0]
+    response = client.get(f"/admin/pages/{lesson.pk}/edit/preview/")
+    assert response.status_code == 200
