@@ -11,6 +11,8 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 
+from scenarios.blocks import ScenarioBlock
+
 RICH_TEXT_FEATURES = ["h3", "bold", "italic", "ol", "ul", "link"]
 
 
@@ -139,6 +141,7 @@ class LessonStreamBlock(blocks.StreamBlock):
     question = QuestionBlock()
     content_warning = ContentWarningBlock()
     citation = CitationBlock()
+    scenario = ScenarioBlock()
 
     class Meta:
         block_counts = {"content_warning": {"max_num": 1}}

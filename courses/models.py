@@ -158,8 +158,8 @@ class LessonPage(LearnerPageMixin, Page):
     def placed_scenario_ids(self) -> list[int]:
         ids: list[int] = []
         for block in self.body:
-            if block.block_type == "scenario" and block.value is not None:
-                ids.append(block.value.pk)
+            if block.block_type == "scenario" and block.value["scenario"] is not None:
+                ids.append(block.value["scenario"].pk)
         return ids
 
     def content_warning(self) -> Any:
@@ -187,6 +187,9 @@ class Enrolment(models.Model):
     )
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Scenario passes count toward this enrolment if made after this moment: the completion
+    # of the officer's previous run (a refresher needs them passed again); None for the first.
+    passes_count_after = models.DateTimeField(null=True, blank=True, editable=False)
     completed_revision = models.ForeignKey(
         Revision,
         on_delete=models.SET_NULL,

@@ -87,8 +87,8 @@ def scenario_passes(user: User, scenario_ids: Iterable[int]) -> dict[int, dateti
 
 
 def passed_since(passes: dict[int, datetime], since: datetime | None) -> set[int]:
-    """Scenarios passed during an enrolment: a refresher needs them passed again."""
-    return {sid for sid, at in passes.items() if since is None or at >= since}
+    """Scenarios passed after `since` (None: ever)."""
+    return {sid for sid, at in passes.items() if since is None or at > since}
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,8 @@ def course_state(user: User, course: CoursePage) -> CourseState:
     enrolment = current_enrolment(user, course.pk)
     completed = completed_lessons(enrolment) if enrolment and not enrolment.is_complete else set()
     scenario_ids = {s for lesson in outline.lessons for s in lesson.scenario_ids}
-    passed = (
-        passed_since(scenario_passes(user, scenario_ids), enrolment.started_at)
-        if enrolment
-        else set()
-    )
+    since = enrolment.passes_count_after if enrolment else None
+    passed = passed_since(scenario_passes(user, scenario_ids), since)
     return CourseState(
         course=course,
         enrolment=enrolment,
@@ -178,6 +175,7 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
     pages = {p.pk: p for p in Page.objects.filter(pk__in=[i for i in neighbours.values() if i])}
     warning = lesson.content_warning()
     return {
+        "scenario_status": _scenario_status(request.user, lesson.placed_scenario_ids(), state),
         "course": course,
         "module": module,
         "state": state,
@@ -192,6 +190,24 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
         "content_warning": warning,
         "show_warning": warning is not None and request.GET.get("warning") != "accepted",
     }
+
+
+def _scenario_status(
+    user: User, scenario_ids: list[int], state: CourseState
+) -> dict[int, dict[str, Any]]:
+    """For each scenario in a lesson: the open attempt, the last finished one, passed or not."""
+    if not scenario_ids:
+        return {}
+    from scenarios.selectors import attempts_by_scenario
+
+    status: dict[int, dict[str, Any]] = {}
+    for scenario_id, attempts in attempts_by_scenario(user=user, scenario_ids=scenario_ids).items():
+        status[scenario_id] = {
+            "open": next((a for a in attempts if not a.is_finished), None),
+            "last_finished": next((a for a in attempts if a.is_finished), None),
+            "passed": scenario_id in state.passed,
+        }
+    return status
 
 
 def my_learning(user: User) -> dict[str, Any]:
@@ -227,7 +243,7 @@ def my_learning(user: User) -> dict[str, Any]:
         progress = course_progress(
             outlines[enrolment.course_id],
             done_by_enrolment.get(enrolment.pk, set()),
-            passed_since(passes, enrolment.started_at),
+            passed_since(passes, enrolment.passes_count_after),
         )
         in_progress.append(
             {"enrolment": enrolment, "course": enrolment.course, "progress": progress}

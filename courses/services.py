@@ -65,7 +65,7 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
                 % {"when": when}
             )
         scenario_ids = {s for r in outline.lessons for s in r.scenario_ids}
-        passed = passed_since(scenario_passes(user, scenario_ids), enrolment.started_at)
+        passed = passed_since(scenario_passes(user, scenario_ids), enrolment.passes_count_after)
         if any(s not in passed for s in ref.scenario_ids):
             raise CompletionRefused(
                 _("Pass the scenario in this lesson before you mark it complete.")
@@ -137,6 +137,10 @@ def enrolment_start(*, user: User, course_id: int) -> Enrolment:
             raise CompletionRefused(_("You have already started this course."))
         try:
             with transaction.atomic():
-                return Enrolment.objects.create(user=user, course=course)
+                return Enrolment.objects.create(
+                    user=user,
+                    course=course,
+                    passes_count_after=latest.completed_at if latest else None,
+                )
         except IntegrityError as exc:
             raise CompletionRefused(_("You have already started this course.")) from exc

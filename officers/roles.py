@@ -23,6 +23,7 @@ GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "wagtailadmin.access_admin",
         "officers.view_officerprofile",
         "officers.import_officers",
+        "scenarios.view_scenario",
     ),
     Role.AUTHOR: (
         "wagtailadmin.access_admin",
@@ -32,6 +33,12 @@ GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "wagtaildocs.add_document",
         "wagtaildocs.change_document",
         "wagtaildocs.choose_document",
+        "scenarios.add_scenario",
+        "scenarios.change_scenario",
+        "scenarios.publish_scenario",
+        "scenarios.lock_scenario",
+        "scenarios.unlock_scenario",
+        "scenarios.view_scenario",
     ),
     Role.ADMINISTRATOR: ("wagtailadmin.access_admin",),
 }

@@ -16,6 +16,7 @@ from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import ensure_role_groups, user_set_role
 from officers.services import unit_get_or_create_path
 from pathways.models import HomePage
+from scenarios.demo import place_demo_scenarios
 
 DEMO_PASSWORD = "pathways-demo-2026"  # noqa: S105  (written in the README; demo only)
 DEMO_FORCE = "Demo Police Service"
@@ -179,6 +180,7 @@ def load_demo() -> dict[str, int]:
     ensure_role_groups()
     home = _home_page()
     courses = load_demo_courses(home)
+    place_demo_scenarios(courses[0])
     force = Unit.get_root_nodes().filter(name=DEMO_FORCE).first() or Unit.add_root(
         name=DEMO_FORCE, kind=Unit.Kind.FORCE
     )

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "pathways",
     "officers",
     "courses",
+    "scenarios",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -35,3 +35,8 @@ def question_state(value: Any, *, block_id: str, request: HttpRequest | None) ->
         "answered": bool(chosen),
         "all_right": chosen == right,
     }
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    return (mapping or {}).get(key)

@@ -1,0 +1,65 @@
+"""Blocks for authoring a scenario's steps, and the lesson block that places a scenario."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.snippets.blocks import SnippetChooserBlock
+
+
+class ScenarioChoiceBlock(blocks.StructBlock):
+    text = blocks.TextBlock(label=_("Choice"), help_text=_("What the officer can decide to do."))
+    next = blocks.CharBlock(
+        label=_("Next step"), max_length=64, help_text=_("The key of the step this leads to.")
+    )
+    points = blocks.IntegerBlock(label=_("Points"), default=0, min_value=-10, max_value=10)
+    feedback = blocks.TextBlock(
+        label=_("Feedback"), required=False, help_text=_("Shown after the choice is made.")
+    )
+    critical = blocks.BooleanBlock(
+        label=_("Critical (unsafe)"),
+        required=False,
+        help_text=_("Taking this choice means the attempt cannot pass, whatever the score."),
+    )
+
+    class Meta:
+        icon = "arrow-right"
+
+
+class StepBlock(blocks.StructBlock):
+    key = blocks.RegexBlock(
+        regex=r"^[A-Za-z0-9_-]{1,64}$",
+        label=_("Key"),
+        error_messages={"invalid": _("Use letters, digits, '-' and '_' only (at most 64).")},
+        help_text=_("A short unique name, e.g. 'arrive' or 'good-outcome'."),
+    )
+    text = blocks.TextBlock(
+        label=_("Situation"), help_text=_("Plain text; blank lines between paragraphs.")
+    )
+    choices = blocks.ListBlock(
+        ScenarioChoiceBlock(),
+        min_num=0,
+        label=_("Choices"),
+        help_text=_("Leave empty for an ending."),
+    )
+    outcome = blocks.ChoiceBlock(
+        choices=[("pass", _("Pass")), ("fail", _("Fail")), ("neutral", _("Neutral"))],
+        required=False,
+        label=_("Outcome (endings only)"),
+    )
+    debrief = blocks.TextBlock(label=_("Debrief (endings only)"), required=False)
+
+    class Meta:
+        icon = "list-ul"
+        label_format = "{key}"
+
+
+class ScenarioBlock(blocks.StructBlock):
+    """Places a branching scenario in a lesson; passing it counts toward the module."""
+
+    scenario = SnippetChooserBlock("scenarios.Scenario", label=_("Scenario"))
+
+    class Meta:
+        icon = "resubmit"
+        template = "blocks/scenario_block.html"
+        description = _("A branching scenario the officer must pass")

@@ -1,0 +1,82 @@
+"""Admin forms for scenarios: drafts may have problems, publishing may not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from scenarios import engine
+from scenarios.mapping import scenario_from_values
+
+
+class ScenarioForm(WagtailAdminModelForm):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        built = scenario_from_values(
+            title=data.get("title") or "",
+            summary=data.get("summary") or "",
+            pass_mark=data.get("pass_mark") or 0,
+            start=data.get("start") or "",
+            steps=[block.value for block in data.get("steps") or []],
+        )
+        self.scenario_problems = engine.validate(built)
+        # Saving a draft (Wagtail defers validation then) keeps the problems for the author
+        # to fix; publishing is refused until there are none.
+        if self.scenario_problems and not self.is_deferred_validation:
+            raise ValidationError(
+                [_("This scenario cannot be published until these problems are fixed:")]
+                + [str(problem) for problem in self.scenario_problems]
+            )
+        return data
+
+
+class ScenarioImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Scenario file (.json)"),
+        help_text=gettext_lazy("A pathways-scenario/1 document, at most 1 MB."),
+    )
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > engine.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than 1 MB (%(size)s bytes).") % {"size": upload.size}
+            )
+        if not upload.name.lower().endswith(".json"):
+            raise forms.ValidationError(_("Choose a .json file exported from Pathways."))
+        return upload.read()
+
+
+class AnalyticsFilterForm(forms.Form):
+    revision = forms.TypedChoiceField(label=gettext_lazy("Version"), coerce=int, required=False)
+    unit = forms.TypedChoiceField(label=gettext_lazy("Unit"), coerce=int, required=False)
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        revisions: list[tuple[int, str]],
+        units: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["revision"].choices = [("", _("All versions"))] + revisions
+        self.fields["unit"].choices = [("", _("All my units"))] + units
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError(_("'From' must be on or before 'To'."))
+        return data
