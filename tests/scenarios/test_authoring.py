@@ -15,9 +15,9 @@ from wagtail.test.utils.form_data import nested_form_data, streamfield
 from officers.models import Role
 from scenarios import engine
 from scenarios.models import Attempt, Scenario
-from scenarios.services import attempt_choose, attempt_start, scenario_export, scenario_import
+from scenarios.services import attempt_choose, attempt_start, scenario_import
 from tests.factories import make_officer
-from tests.scenarios.conftest import DOC, document, publish_document
+from tests.scenarios.conftest import DOC, document
 
 NS = "/admin/snippets/scenarios/scenario"
 DEMO = Path(__file__).resolve().parents[2] / "scenarios" / "demo"
