@@ -1,0 +1,135 @@
+"""Journeys through the real pages in Chromium: a recruit learns, an author builds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from courses.models import CoursePage, LessonPage, ModulePage
+from pathways.demo import DEMO_PASSWORD
+from scenarios.models import Scenario
+from tests.browser.paths import route_with
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sign_in(page, email: str) -> None:  # noqa: ANN001
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/")
+
+
+def sign_out(page) -> None:  # noqa: ANN001
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+
+
+def play(page, scenario: Scenario, route: list[tuple[str, int]]) -> None:  # noqa: ANN001
+    """Play a route with the keyboard only: Tab to the option, Space to choose, Enter."""
+    for _step, index in route:
+        page.locator(f"#choice-{index}").focus()
+        page.keyboard.press("Space")
+        page.get_by_role("button", name="Make this choice").press("Enter")
+        page.wait_for_load_state()
+        page.get_by_role("link", name="Continue").or_(
+            page.get_by_role("link", name="See how you did")
+        ).click()
+        page.wait_for_load_state()
+
+
+def test_recruit_works_through_a_module_with_its_scenario(page, demo) -> None:  # noqa: ANN001
+    course = CoursePage.objects.get(slug="public-health-approach")
+    module = ModulePage.objects.child_of(course).first()
+    lessons = list(LessonPage.objects.child_of(module).live().order_by("path"))
+    sign_in(page, "recruit@demo.police.uk")
+
+    page.get_by_role("link", name="My learning").first.click()
+    page.get_by_role("link", name=course.title).first.click()
+    page.get_by_role("link", name="Start the course").click()
+    assert page.locator("h1").inner_text() == lessons[0].title
+    if page.get_by_role("link", name="Continue to the lesson").count():
+        page.get_by_role("link", name="Continue to the lesson").click()
+    page.get_by_role("button", name="Mark as complete").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == lessons[1].title
+
+    # Leave, come back: Continue lands on the next unfinished lesson.
+    sign_out(page)
+    sign_in(page, "recruit@demo.police.uk")
+    page.goto("/learning/")
+    assert "1 of" in page.inner_text("main")
+    page.get_by_role("link", name=f"Continue {course.title}").click()
+    assert page.locator("h1").inner_text() == lessons[1].title
+
+    for _ in lessons[1:-1]:
+        if page.get_by_role("link", name="Continue to the lesson").count():
+            page.get_by_role("link", name="Continue to the lesson").click()
+        page.get_by_role("button", name="Mark as complete").click()
+        page.wait_for_load_state()
+
+    # The last lesson holds the module's scenario: fail once, then pass.
+    practise = lessons[-1]
+    assert page.locator("h1").inner_text() == practise.title
+    scenario = Scenario.objects.get(pk=practise.scenario_ids[0])
+    played = scenario.to_engine()
+    page.get_by_role("button", name="Start the scenario").click()
+    play(page, scenario, route_with(played, passed=False))
+    assert page.locator("h1").inner_text() == "Not passed"
+    page.get_by_role("button", name="Try again").click()
+    play(page, scenario, route_with(played, passed=True))
+    assert page.locator("h1").inner_text() == "Passed"
+    assert "Debrief" in page.inner_text("main")
+    page.get_by_role("link", name="Back to the lesson").click()
+    page.get_by_role("button", name="Mark as complete").click()
+    page.wait_for_load_state()
+
+    page.goto(course.url)
+    module_item = page.locator(".module-list > li").first
+    assert "Complete" in module_item.inner_text()
+    page.goto("/learning/")
+    total = LessonPage.objects.live().descendant_of(course).count()
+    assert f"{len(lessons)} of {total} lessons done" in page.inner_text("main")
+
+
+def test_author_imports_edits_sees_the_map_and_publishes(page, demo, settings, tmp_path) -> None:  # noqa: ANN001
+    settings.PATHWAYS_REQUIRE_STAFF_MFA = False
+    doc = json.loads((ROOT / "scenarios/demo/possession-stop.json").read_text())
+    doc["title"] = "Imported in the browser"
+    path = tmp_path / "imported.json"
+    path.write_text(json.dumps(doc))
+    sign_in(page, "author@demo.police.uk")
+
+    page.goto("/admin/snippets/scenarios/scenario/import/")
+    page.set_input_files("input[type=file]", str(path))
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url("**/edit/*/")
+    pk = int(page.url.rstrip("/").split("/")[-1])
+
+    # Break it: the first step no longer exists. The draft saves and lists the problem.
+    page.get_by_label("First step").fill("no-such-step")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_load_state()
+    assert "Problems to fix before publishing" in page.content()
+    page.goto(f"/admin/snippets/scenarios/scenario/map/{pk}/")
+    assert page.locator("svg").count() >= 1
+    assert "no-such-step" in page.inner_text("main")
+
+    # Publishing is refused while the problem is there; fixed, it publishes.
+    page.goto(f"/admin/snippets/scenarios/scenario/edit/{pk}/")
+    page.locator("button.dropdown-toggle, [data-w-dropdown-target='toggle']").last.click()
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_load_state()
+    assert "cannot be published until these problems are fixed" in page.content()
+    page.get_by_label("First step").fill(doc["start"])
+    page.locator("button.dropdown-toggle, [data-w-dropdown-target='toggle']").last.click()
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_url("**/scenarios/scenario/")
+    assert "published" in page.inner_text("body").lower()
+    # The editor (and its autosave) is closed now, so the database is quiet.
+    scenario = Scenario.objects.get(pk=pk)
+    assert scenario.live and scenario.title == "Imported in the browser"
