@@ -71,6 +71,19 @@ class CoursePage(LearnerPageMixin, Page):
         default=60,
         help_text=_("How long before expiry an officer is asked to refresh."),
     )
+    signatory_name = models.CharField(
+        _("signatory"), max_length=200, blank=True, help_text=_("Who signs the certificates.")
+    )
+    signatory_role = models.CharField(_("signatory's role"), max_length=200, blank=True)
+    signatory_image = models.ForeignKey(
+        "wagtailimages.Image",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signature image"),
+        help_text=_("Optional: a PNG or JPEG of the signature."),
+    )
 
     content_panels = [
         *Page.content_panels,
@@ -80,10 +93,18 @@ class CoursePage(LearnerPageMixin, Page):
             [
                 FieldPanel("duration_minutes"),
                 FieldPanel("jurisdiction"),
-                FieldPanel("validity_months"),
-                FieldPanel("refresher_window_days"),
             ],
             heading=_("Course details"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("validity_months"),
+                FieldPanel("refresher_window_days"),
+                FieldPanel("signatory_name"),
+                FieldPanel("signatory_role"),
+                FieldPanel("signatory_image"),
+            ],
+            heading=_("Certificate"),
         ),
     ]
     search_fields = [*Page.search_fields, index.SearchField("summary")]

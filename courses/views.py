@@ -27,7 +27,10 @@ def refused(request: HttpRequest, exc: CompletionRefused, back: str | None = Non
 @login_required
 @require_GET
 def my_learning_view(request: HttpRequest) -> HttpResponse:
+    from certificates.selectors import own_certificates
+
     context = my_learning(request.user)
+    context["certificates"] = own_certificates(request.user)
     context["available"] = CoursePage.objects.live().exclude(pk__in=list(context["latest"]))
     return render(request, "courses/my_learning.html", context)
 

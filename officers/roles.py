@@ -24,6 +24,8 @@ GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "officers.view_officerprofile",
         "officers.import_officers",
         "scenarios.view_scenario",
+        "certificates.view_certificate",
+        "certificates.revoke_certificate",
     ),
     Role.AUTHOR: (
         "wagtailadmin.access_admin",

@@ -11,6 +11,7 @@ from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
+from certificates.demo import seed_demo_certificates
 from courses.demo import load_demo_courses
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import ensure_role_groups, user_set_role
@@ -216,8 +217,10 @@ def load_demo() -> dict[str, int]:
             rank,
             Role.LEARNER,
         )
+    certificates = seed_demo_certificates(main=courses[0], refresher=courses[1])
     return {
         "courses": len(courses),
+        "new certificates": certificates,
         "units": Unit.objects.count(),
         "officers": OfficerProfile.objects.filter(force=force).count(),
     }

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "officers",
     "courses",
     "scenarios",
+    "certificates",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -192,6 +193,8 @@ PATHWAYS_SIGNUP_DOMAINS = env_list("PATHWAYS_SIGNUP_DOMAINS", "police.scot,*.pol
 # Training leads, authors and administrators must set up two-factor authentication.
 PATHWAYS_REQUIRE_STAFF_MFA = env_bool("PATHWAYS_REQUIRE_STAFF_MFA", not DEBUG)
 PATHWAYS_MAX_CSV_BYTES = env_int("PATHWAYS_MAX_CSV_BYTES", 5 * 1024 * 1024)
+# Public certificate checks allowed per client IP address per minute.
+PATHWAYS_VERIFY_RATE_PER_MINUTE = env_int("PATHWAYS_VERIFY_RATE_PER_MINUTE", 30)
 
 # --- Sessions: stored in the database (shared by every process).
 # Idle timeout: a session unused for this long ends (the expiry moves on every request).
@@ -297,7 +300,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # Every task run is logged at INFO; only problems are worth reading.
-    "loggers": {"django_tasks": {"level": "WARNING"}, "wagtail": {"level": "WARNING"}},
+    "loggers": {
+        "django_tasks": {"level": "WARNING"},
+        "wagtail": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # No third-party calls from the admin: no Gravatar, no update check (the CSP forbids both).

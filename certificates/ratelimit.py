@@ -1,0 +1,27 @@
+"""A fixed-window rate limit in Django's cache (shared by every process when it is Redis)."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+def client_ip(request: HttpRequest) -> str:
+    # Behind a proxy, set it to overwrite REMOTE_ADDR (see docs/deployment): we never trust a
+    # client-supplied X-Forwarded-For here.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def allow(request: HttpRequest, *, action: str, per_minute: int) -> bool:
+    """Count this request; False once the client has made `per_minute` in this minute."""
+    window = int(time.time() // 60)
+    key = f"pathways:rl:{action}:{client_ip(request)}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return count <= per_minute

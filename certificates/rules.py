@@ -1,0 +1,72 @@
+"""Certificate rules as plain functions: states, expiry, numbers. No database."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+
+class State(StrEnum):
+    VALID = "valid"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+
+
+STATE_LABELS = {
+    State.VALID: "Valid",
+    State.EXPIRING: "Valid, due for a refresher",
+    State.EXPIRED: "Expired",
+    State.SUPERSEDED: "Replaced by a newer certificate",
+    State.REVOKED: "Revoked",
+}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def expiry_for(issued_on: date, validity_months: int | None) -> date | None:
+    """The last day a certificate is valid; None when it never expires."""
+    if validity_months is None:
+        return None
+    return add_months(issued_on, validity_months)
+
+
+def state_of(
+    *,
+    today: date,
+    expires_on: date | None,
+    refresher_window_days: int,
+    revoked: bool,
+    superseded: bool,
+) -> State:
+    """Revoked and superseded win over dates; then expired, expiring (inside the refresher
+    window before expiry), valid."""
+    if revoked:
+        return State.REVOKED
+    if superseded:
+        return State.SUPERSEDED
+    if expires_on is None:
+        return State.VALID
+    if today > expires_on:
+        return State.EXPIRED
+    if today >= expires_on - timedelta(days=refresher_window_days):
+        return State.EXPIRING
+    return State.VALID
+
+
+def format_number(year: int, serial: int) -> str:
+    """A number readable over the phone, e.g. PW-2026-004213."""
+    return f"PW-{year}-{serial:06d}"
+
+
+def local_date(moment: datetime) -> date:
+    from django.utils import timezone
+
+    return timezone.localtime(moment).date()

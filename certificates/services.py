@@ -1,0 +1,162 @@
+"""Writes for certificates: issue exactly once, supersede, revoke, render the PDF."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from certificates.models import Certificate, NumberSeries
+from certificates.pdf import CertificateData, render_certificate_pdf
+from certificates.rules import expiry_for, format_number, local_date
+from courses.models import CoursePage, Enrolment
+from officers.models import OfficerProfile, User
+
+REVOKE_ACTION = "pathways.certificate.revoke"
+MAX_REASON = 1000
+
+
+def _next_number(year: int) -> str:
+    """The next serial for the year, under a row lock: unique and never reused."""
+    with transaction.atomic():
+        series = NumberSeries.objects.select_for_update().filter(year=year).first()
+        if series is None:
+            try:
+                with transaction.atomic():
+                    series = NumberSeries.objects.create(year=year, last=0)
+            except IntegrityError:  # created by a parallel request
+                series = NumberSeries.objects.select_for_update().get(year=year)
+        series.last += 1
+        series.save(update_fields=["last"])
+        return format_number(year, series.last)
+
+
+def certificate_issue(*, enrolment: Enrolment, at: datetime | None = None) -> Certificate:
+    """Issue the certificate for a completed enrolment, once; later calls return it."""
+    existing = Certificate.objects.filter(enrolment=enrolment).first()
+    if existing is not None:
+        return existing
+    at = at or enrolment.completed_at or timezone.now()
+    course: CoursePage = CoursePage.objects.get(pk=enrolment.course_id)
+    user: User = enrolment.user
+    profile = OfficerProfile.objects.filter(user=user).select_related("force").first()
+    certificate = Certificate(
+        number=_next_number(local_date(at).year),
+        code=secrets.token_urlsafe(15),
+        user=user,
+        course=course,
+        enrolment=enrolment,
+        course_revision_id=enrolment.completed_revision_id or course.live_revision_id,
+        issued_at=at,
+        expires_on=expiry_for(local_date(at), course.validity_months),
+        refresher_window_days=course.refresher_window_days,
+        officer_name=user.get_full_name() or user.email,
+        service_number=profile.service_number if profile else "",
+        force_name=profile.force.name if profile and profile.force else "",
+        course_title=course.title,
+        signatory_name=course.signatory_name,
+        signatory_role=course.signatory_role,
+    )
+    try:
+        with transaction.atomic():
+            certificate.save()
+    except IntegrityError:  # the same completion issued by a parallel request
+        return Certificate.objects.get(enrolment=enrolment)
+    Certificate.objects.filter(
+        user=user, course=course, superseded_by__isnull=True, revoked_at__isnull=True
+    ).exclude(pk=certificate.pk).filter(issued_at__lte=certificate.issued_at).update(
+        superseded_by=certificate
+    )
+    transaction.on_commit(lambda: certificate_request_pdf(certificate))
+    return certificate
+
+
+def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Certificate:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for revoking this certificate."))
+    if len(reason) > MAX_REASON:
+        raise ValidationError(_("Keep the reason under %(n)s characters.") % {"n": MAX_REASON})
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.revoked_at is not None:
+            raise ValidationError(_("This certificate has already been revoked."))
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = by
+        locked.revoke_reason = reason
+        locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+        log(instance=locked, action=REVOKE_ACTION, user=by, data={"reason": reason})
+    return locked
+
+
+# ------------------------------------------------------------------------------ the PDF
+
+
+def certificate_data(certificate: Certificate) -> CertificateData:
+    signature = None
+    image = (
+        CoursePage.objects.filter(pk=certificate.course_id)
+        .values_list("signatory_image", flat=True)
+        .first()
+    )
+    if image:
+        from wagtail.images import get_image_model
+
+        file = get_image_model().objects.get(pk=image).file
+        try:
+            with file.open("rb") as handle:
+                signature = handle.read()
+        except OSError:
+            signature = None
+    return CertificateData(
+        number=certificate.number,
+        officer_name=certificate.officer_name,
+        service_number=certificate.service_number,
+        force_name=certificate.force_name,
+        course_title=certificate.course_title,
+        issued_on=certificate.issued_on,
+        expires_on=certificate.expires_on,
+        verify_url=certificate.verify_url(),
+        signatory_name=certificate.signatory_name,
+        signatory_role=certificate.signatory_role,
+        signatory_image=signature,
+    )
+
+
+def pdf_available(certificate: Certificate) -> bool:
+    return bool(certificate.pdf) and certificate.pdf.storage.exists(certificate.pdf.name)
+
+
+def certificate_render(certificate_id: int) -> Certificate | None:
+    """Render and store the PDF (the background task's work). Safe to run twice."""
+    certificate = Certificate.objects.filter(pk=certificate_id).first()
+    if certificate is None:
+        return None
+    if pdf_available(certificate):
+        return certificate
+    content = render_certificate_pdf(certificate_data(certificate))
+    name = f"{certificate.number}-{secrets.token_hex(8)}.pdf"
+    certificate.pdf.save(name, ContentFile(content), save=False)
+    Certificate.objects.filter(pk=certificate.pk).update(pdf=certificate.pdf.name)
+    return certificate
+
+
+def certificate_request_pdf(certificate: Certificate) -> None:
+    """Queue the PDF for rendering by the task worker (at most once a minute)."""
+    from certificates.tasks import render_certificate
+
+    now = timezone.now()
+    recently = now - timedelta(minutes=1)
+    updated = (
+        Certificate.objects.filter(pk=certificate.pk)
+        .exclude(pdf_requested_at__gt=recently)
+        .update(pdf_requested_at=now)
+    )
+    if updated:
+        render_certificate.enqueue(certificate.pk)

@@ -1,0 +1,65 @@
+"""The demo recruit completes the whole demo course, downloads the certificate and checks it."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlparse
+
+import pytest
+from pypdf import PdfReader
+
+from certificates.models import Certificate
+from certificates.pdf import format_uk_date
+from courses.models import CoursePage, LessonPage
+from scenarios.models import Scenario
+from tests.browser.paths import route_with
+from tests.browser.test_journeys import play, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_recruit_completes_the_course_and_verifies_the_certificate(page, demo) -> None:  # noqa: ANN001
+    course = CoursePage.objects.get(slug="public-health-approach")
+    lessons = list(LessonPage.objects.live().descendant_of(course).order_by("path"))
+    sign_in(page, "recruit@demo.police.uk")
+    page.goto(course.url)
+    page.get_by_role("link", name="Start the course").click()
+    for lesson in lessons:
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == lesson.title
+        if page.get_by_role("link", name="Continue to the lesson").count():
+            page.get_by_role("link", name="Continue to the lesson").click()
+        if lesson.scenario_ids:
+            scenario = Scenario.objects.get(pk=lesson.scenario_ids[0])
+            page.get_by_role("button", name="Start the scenario").click()
+            play(page, scenario, route_with(scenario.to_engine(), passed=True))
+            assert page.locator("h1").inner_text() == "Passed"
+            page.get_by_role("link", name="Back to the lesson").click()
+        page.get_by_role("button", name="Mark as complete").click()
+    page.wait_for_load_state()
+    assert "You have completed" in page.inner_text("main")
+
+    page.goto("/learning/")
+    row = page.locator("table tbody tr").first
+    assert course.title in row.inner_text() and "Valid" in row.inner_text()
+    with page.expect_download() as download_info:
+        row.get_by_role("link", name="Download PDF").click()
+    pdf = PdfReader(io.BytesIO(download_info.value.path().read_bytes()))
+    text = pdf.pages[0].extract_text()
+    number = download_info.value.suggested_filename.removesuffix(".pdf")
+    assert "Aisha Rahman" in text and number in text
+    assert "public-health approach" in text.lower()
+    certificate = Certificate.objects.get(number=number)
+    assert format_uk_date(certificate.issued_on) in text
+    assert format_uk_date(certificate.expires_on) in text
+
+    # The QR code holds the verification address; the PDF links to the same address.
+    uris = [
+        a.get_object()["/A"]["/URI"]
+        for a in pdf.pages[0].get("/Annots", [])
+        if a.get_object().get("/A", {}).get("/URI")
+    ]
+    verify = next(u for u in uris if "/certificates/verify/" in u)
+    page.goto(urlparse(verify).path)
+    result = page.locator(".verify-result").inner_text()
+    assert "Valid" in result and "Aisha Rahman" in result
