@@ -188,7 +188,10 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
         "position": (position + 1) if position is not None else None,
         "lesson_count": len(order),
         "content_warning": warning,
-        "show_warning": warning is not None and request.GET.get("warning") != "accepted",
+        # Authors previewing see the warning and the content together.
+        "show_warning": warning is not None
+        and request.GET.get("warning") != "accepted"
+        and not getattr(request, "is_preview", False),
     }
 
 
