@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -52,6 +52,8 @@ class Certificate(models.Model):
     )
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    # expires_on less the refresher window: from this day the certificate is "expiring".
+    refresher_from = models.DateField(null=True, blank=True, editable=False, db_index=True)
     refresher_window_days = models.PositiveIntegerField(_("refresher window (days)"), default=60)
     # Snapshot at issue: what the certificate says never changes afterwards.
     officer_name = models.CharField(_("officer's name"), max_length=300)
@@ -91,6 +93,11 @@ class Certificate(models.Model):
     @property
     def issued_on(self) -> date:
         return timezone.localtime(self.issued_at).date()
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.expires_on is not None:
+            self.refresher_from = self.expires_on - timedelta(days=self.refresher_window_days)
+        super().save(*args, **kwargs)
 
     def state(self, today: date | None = None) -> State:
         return state_of(

@@ -12,7 +12,7 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
 from certificates.demo import seed_demo_certificates
-from courses.demo import load_demo_courses
+from courses.demo import load_demo_courses, seed_demo_training
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import ensure_role_groups, user_set_role
 from officers.services import unit_get_or_create_path
@@ -218,6 +218,7 @@ def load_demo() -> dict[str, int]:
             Role.LEARNER,
         )
     certificates = seed_demo_certificates(main=courses[0], refresher=courses[1])
+    seed_demo_training(main=courses[0], refresher=courses[1], lead_email=f"lead@{DEMO_DOMAIN}")
     return {
         "courses": len(courses),
         "new certificates": certificates,

@@ -1,0 +1,434 @@
+"""Training-lead views in the Wagtail admin: assign, matrix, lists, transcript, reminders.
+
+Every view filters by the units the signed-in lead leads; exports stream and are logged.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import IO, Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import FormView, TemplateView
+from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets.button import Button
+
+from courses.assignments import assignment_rule_create
+from courses.filters import OverdueFilterSet, certificate_filterset
+from courses.forms_admin import AssignForm
+from courses.matrix import completion_matrix, matrix_csv_rows
+from courses.models import Assignment, Enrolment, ExportLog, Reminder
+from officers.models import OfficerProfile, Unit
+from officers.selectors import led_unit_paths, officers_visible_to
+
+VIEW_PERMISSION = "courses.view_assignment"
+
+
+def _scope(request: HttpRequest, field: str) -> Q:
+    paths = led_unit_paths(request.user)
+    if paths is None:
+        return Q()
+    query = Q(pk__in=[])
+    for path in paths:
+        query |= Q(**{f"{field}__startswith": path})
+    return query
+
+
+def log_export(request: HttpRequest, what: str, export_format: str) -> None:
+    filters = {k: v for k, v in request.GET.items() if k != "export"}
+    ExportLog.objects.create(user=request.user, what=what, format=export_format, filters=filters)
+
+
+class Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(rows: Any, filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(Echo())
+    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:
+    """Write a workbook to a temporary file on disk and stream it from there, so that a large
+    export never sits in memory. FileResponse closes (and so deletes) the file when done."""
+    output = tempfile.TemporaryFile()  # noqa: SIM115 (closed by FileResponse)
+    write(output)
+    output.seek(0)
+    return FileResponse(
+        output,
+        as_attachment=True,
+        filename=f"{filename}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def xlsx_file(rows: Iterable[list[object]], filename: str) -> FileResponse:
+    from openpyxl import Workbook
+
+    def write(output: IO[bytes]) -> None:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title="Sheet1")
+        for row in rows:
+            sheet.append(row)
+        workbook.save(output)
+
+    return xlsx_response(write, filename)
+
+
+class LeadViewMixin:
+    permission = VIEW_PERMISSION
+    request: HttpRequest
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm(self.permission):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class TrainingIndexView(LeadViewMixin, IndexView):
+    """A scoped, filterable, exportable list (Wagtail's spreadsheet export)."""
+
+    scope_field = "unit_path"
+    export_name = "list"
+    paginate_by = 50
+
+    def get_base_queryset(self) -> QuerySet:
+        return super().get_base_queryset().filter(_scope(self.request, self.scope_field))
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+    def stream_csv(self, queryset: QuerySet) -> Any:
+        return super().stream_csv(queryset.iterator(chunk_size=2000))
+
+    def get_heading(self, queryset: Any, field: str) -> str:
+        model_queryset = self.get_base_queryset()
+        return super().get_heading(model_queryset, field)
+
+    def write_xlsx_response(self, queryset: QuerySet) -> FileResponse:
+        return xlsx_response(
+            lambda output: self.write_xlsx(queryset.iterator(chunk_size=2000), output),
+            self.get_filename(),
+        )
+
+    def as_spreadsheet(self, queryset: QuerySet, spreadsheet_format: str) -> HttpResponse:
+        log_export(self.request, self.export_name, spreadsheet_format)
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+
+class OverdueView(TrainingIndexView):
+    model = Assignment
+    page_title = gettext_lazy("Overdue")
+    header_icon = "warning"
+    export_name = "overdue"
+    export_filename = "pathways-overdue"
+    filterset_class = OverdueFilterSet
+    index_url_name = "training_overdue"
+    index_results_url_name = "training_overdue_results"
+    columns_fields = ["user", "course", "due_on", "started_at"]
+    list_export = ["user.email", "user.get_full_name", "course.title", "due_on", "started_at"]
+    export_headings = {
+        "user.email": "Email",
+        "user.get_full_name": "Name",
+        "course.title": "Course",
+        "due_on": "Due on",
+        "started_at": "Started",
+    }
+    default_ordering = "due_on"
+
+    def get_base_queryset(self) -> QuerySet:
+        today = timezone.localdate()
+        return (
+            super()
+            .get_base_queryset()
+            .filter(current=True, completed_at__isnull=True, due_on__lt=today)
+            .select_related("user", "course")
+        )
+
+    @property
+    def columns(self) -> list[Any]:
+        from wagtail.admin.ui.tables import Column, DateColumn
+
+        return [
+            Column("user", label=_("Officer"), accessor="user"),
+            Column("email", label=_("Email"), accessor="user.email"),
+            Column("course", label=_("Course"), accessor="course"),
+            DateColumn("due_on", label=_("Due on")),
+            DateColumn("started_at", label=_("Started")),
+        ]
+
+
+class CertificateListView(TrainingIndexView):
+    scope_field = "user__officer__unit__path"
+    header_icon = "doc-full"
+    list_export = [
+        "number",
+        "officer_name",
+        "service_number",
+        "course_title",
+        "issued_at",
+        "expires_on",
+        "state_label",
+    ]
+    export_headings = {
+        "number": "Number",
+        "officer_name": "Name",
+        "service_number": "Service number",
+        "course_title": "Course",
+        "issued_at": "Issued",
+        "expires_on": "Expires",
+        "state_label": "Status",
+    }
+
+    def get_base_queryset(self) -> QuerySet:
+        from certificates.models import Certificate
+
+        self.model = Certificate
+        return (
+            Certificate.objects.filter(_scope(self.request, self.scope_field))
+            .select_related("user", "course")
+            .order_by("expires_on")
+        )
+
+    @property
+    def columns(self) -> list[Any]:
+        from wagtail.admin.ui.tables import Column, DateColumn
+
+        return [
+            Column("number", label=_("Number")),
+            Column("officer_name", label=_("Officer")),
+            Column("course_title", label=_("Course")),
+            DateColumn("expires_on", label=_("Expires")),
+            Column("state_label", label=_("Status")),
+        ]
+
+
+class ExpiringView(CertificateListView):
+    page_title = gettext_lazy("Expiring soon")
+    export_name = "expiring"
+    export_filename = "pathways-expiring"
+    index_url_name = "training_expiring"
+    index_results_url_name = "training_expiring_results"
+    filterset_class = certificate_filterset("expires_on", gettext_lazy("Expires between"))
+
+    def get_base_queryset(self) -> QuerySet:
+        try:
+            days = max(1, min(int(self.request.GET.get("days", 60)), 3650))
+        except ValueError:
+            days = 60
+        today = timezone.localdate()
+        return (
+            super()
+            .get_base_queryset()
+            .filter(
+                superseded_by__isnull=True,
+                revoked_at__isnull=True,
+                expires_on__gte=today,
+                expires_on__lte=today + timedelta(days=days),
+            )
+        )
+
+
+class ExpiredView(CertificateListView):
+    page_title = gettext_lazy("Expired")
+    export_name = "expired"
+    export_filename = "pathways-expired"
+    index_url_name = "training_expired"
+    index_results_url_name = "training_expired_results"
+    filterset_class = certificate_filterset("expires_on", gettext_lazy("Expired between"))
+
+    def get_base_queryset(self) -> QuerySet:
+        return (
+            super()
+            .get_base_queryset()
+            .filter(
+                superseded_by__isnull=True,
+                revoked_at__isnull=True,
+                expires_on__lt=timezone.localdate(),
+            )
+        )
+
+
+class RevokedView(CertificateListView):
+    page_title = gettext_lazy("Revoked")
+    export_name = "revoked"
+    export_filename = "pathways-revoked"
+    index_url_name = "training_revoked"
+    index_results_url_name = "training_revoked_results"
+    filterset_class = certificate_filterset("revoked_at", gettext_lazy("Revoked between"))
+
+    def get_base_queryset(self) -> QuerySet:
+        return super().get_base_queryset().filter(revoked_at__isnull=False)
+
+
+class RemindersView(TrainingIndexView):
+    model = Reminder
+    page_title = gettext_lazy("Reminders sent")
+    header_icon = "mail"
+    scope_field = "user__officer__unit__path"
+    export_name = "reminders"
+    export_filename = "pathways-reminders"
+    index_url_name = "training_reminders"
+    index_results_url_name = "training_reminders_results"
+    list_export = ["user.email", "kind", "subject", "sent_at"]
+
+    def get_base_queryset(self) -> QuerySet:
+        return super().get_base_queryset().select_related("user")
+
+    @property
+    def columns(self) -> list[Any]:
+        from wagtail.admin.ui.tables import Column, DateColumn
+
+        return [
+            Column("user", label=_("Officer"), accessor="user"),
+            Column("email", label=_("Email"), accessor="user.email"),
+            Column("kind", label=_("Reminder"), accessor="get_kind_display"),
+            Column("subject", label=_("Subject")),
+            DateColumn("sent_at", label=_("Sent")),
+        ]
+
+
+class ExportLogView(LeadViewMixin, IndexView):
+    model = ExportLog
+    page_title = gettext_lazy("Exports")
+    header_icon = "download"
+    permission = "courses.view_exportlog"
+    index_url_name = "training_exports"
+    index_results_url_name = "training_exports_results"
+    paginate_by = 50
+
+    @property
+    def columns(self) -> list[Any]:
+        from wagtail.admin.ui.tables import Column, DateColumn
+
+        return [
+            Column("user", label=_("Who"), accessor="user"),
+            Column("what", label=_("What")),
+            Column("format", label=_("Format")),
+            DateColumn("created_at", label=_("When")),
+        ]
+
+
+class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
+    template_name = "courses/admin/matrix.html"
+    page_title = gettext_lazy("Completion matrix")
+    header_icon = "table"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        unit = None
+        if request.GET.get("unit"):
+            unit = (
+                get_object_or_404(Unit, pk=request.GET["unit"])
+                if request.GET["unit"].isdigit()
+                else None
+            )
+            if unit is None:
+                return redirect("training_matrix")
+        self.matrix = completion_matrix(request.user, unit=unit)
+        export = request.GET.get("export")
+        if export in ("csv", "xlsx"):
+            log_export(request, "matrix", export)
+            name = "pathways-matrix" + (f"-{unit.name.lower().replace(' ', '-')}" if unit else "")
+            rows = matrix_csv_rows(self.matrix)
+            return stream_csv(rows, name) if export == "csv" else xlsx_file(rows, name)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["matrix"] = self.matrix
+        params = self.request.GET.copy()
+        for fmt in ("csv", "xlsx"):
+            params["export"] = fmt
+            context[f"{fmt}_url"] = f"{self.request.path}?{params.urlencode()}"
+        return context
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+class TranscriptView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
+    template_name = "courses/admin/transcript.html"
+    page_title = gettext_lazy("Transcript")
+    header_icon = "user"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from certificates.models import Certificate
+        from scenarios.models import Attempt
+
+        context = super().get_context_data(**kwargs)
+        profile = get_object_or_404(
+            officers_visible_to(self.request.user), user_id=self.kwargs["user_id"]
+        )
+        user = profile.user
+        context.update(
+            profile=profile,
+            assignments=Assignment.objects.filter(user=user)
+            .select_related("course")
+            .order_by("-assigned_at"),
+            enrolments=Enrolment.objects.filter(user=user)
+            .select_related("course")
+            .order_by("-started_at"),
+            attempts=Attempt.objects.filter(user=user)
+            .select_related("scenario")
+            .order_by("-started_at"),
+            certificates=Certificate.objects.filter(user=user).order_by("-issued_at"),
+            reminders=Reminder.objects.filter(user=user).order_by("-sent_at"),
+        )
+        return context
+
+    def get_page_subtitle(self) -> str:
+        return str(get_object_or_404(OfficerProfile, user_id=self.kwargs["user_id"]).user)
+
+
+class AssignView(LeadViewMixin, WagtailAdminTemplateMixin, FormView):
+    permission = "courses.add_assignmentrule"
+    template_name = "courses/admin/assign.html"
+    form_class = AssignForm
+    page_title = gettext_lazy("Assign a course")
+    header_icon = "calendar-alt"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form: AssignForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            rule, count = assignment_rule_create(
+                by=self.request.user,
+                course=data["course"],
+                unit=data["unit"],
+                officers=data["officer_users"],
+                due_date=data["due_date"],
+                due_days=data["due_days"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("“%(course)s” assigned to %(n)s officer(s).")
+            % {"course": rule.course.title, "n": count},
+        )
+        return redirect("training_matrix")
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+def header_buttons() -> list[Button]:
+    return [Button(_("Assign a course"), reverse("training_assign"), icon_name="plus")]

@@ -1,0 +1,231 @@
+"""Reads for training leads: the completion matrix, the lists and an officer's transcript.
+
+Every function takes the person asking and only ever returns what is in their units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
+from django.http import Http404
+from django.utils import timezone
+
+from courses.models import Assignment, CoursePage
+from officers.models import OfficerProfile, Unit, User
+from officers.selectors import led_unit_paths, user_can_manage_unit
+
+
+@dataclass
+class Cell:
+    total: int = 0
+    complete: int = 0
+    in_progress: int = 0
+    not_started: int = 0
+    overdue: int = 0
+    expiring: int = 0
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.complete // self.total if self.total else 0
+
+    @property
+    def tone(self) -> str:
+        """good / fair / poor / none: shown as colour AND as text."""
+        if not self.total:
+            return "none"
+        if self.percent >= 90 and not self.overdue:
+            return "good"
+        return "fair" if self.percent >= 60 else "poor"
+
+    def add(self, other: Cell) -> None:
+        for name in ("total", "complete", "in_progress", "not_started", "overdue", "expiring"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Row:
+    label: str
+    unit: Unit | None = None
+    officer: OfficerProfile | None = None
+    cells: dict[int, Cell] = field(default_factory=dict)
+    drill: bool = False
+
+    def cell(self, course_id: int) -> Cell:
+        return self.cells.setdefault(course_id, Cell())
+
+
+@dataclass
+class Matrix:
+    unit: Unit | None
+    ancestors: list[Unit]
+    courses: list[CoursePage]
+    rows: list[Row]
+    totals: Row
+
+
+def _counts(today: date) -> dict[str, Count]:
+    open_ = Q(completed_at__isnull=True)
+    return {
+        "total": Count("id"),
+        "complete": Count("id", filter=Q(completed_at__isnull=False)),
+        "overdue": Count("id", filter=open_ & Q(due_on__lt=today)),
+        "in_progress": Count("id", filter=open_ & Q(due_on__gte=today, started_at__isnull=False)),
+        "not_started": Count("id", filter=open_ & Q(due_on__gte=today, started_at__isnull=True)),
+    }
+
+
+def _expiring(today: date) -> QuerySet:
+    from certificates.models import Certificate
+
+    return Certificate.objects.filter(
+        superseded_by__isnull=True,
+        revoked_at__isnull=True,
+        refresher_from__lte=today,
+        expires_on__gte=today,
+    )
+
+
+def _row_units(user: User, unit: Unit | None) -> tuple[list[Unit], bool]:
+    """The units to show as rows, and whether `unit` itself is a leaf (then: officers)."""
+    if unit is None:
+        paths = led_unit_paths(user)
+        if paths is None:
+            return list(Unit.get_root_nodes()), False
+        return list(Unit.objects.filter(path__in=paths).order_by("path")), False
+    children = list(unit.get_children().order_by("kind", "name"))
+    return children, not children
+
+
+def completion_matrix(user: User, *, unit: Unit | None = None, today: date | None = None) -> Matrix:
+    today = today or timezone.localdate()
+    if unit is not None and not user_can_manage_unit(user, unit):
+        raise Http404("Not one of your units.")
+    courses = list(CoursePage.objects.live().order_by("title"))
+    units, leaf = _row_units(user, unit)
+    rows: list[Row] = []
+    if leaf and unit is not None:
+        rows = _officer_rows(unit, today)
+    else:
+        by_path = {u.path: Row(label=u.name, unit=u, drill=True) for u in units}
+        direct = Row(label=f"Directly in {unit.name}", unit=unit) if unit else None
+        lengths = sorted({len(u.path) for u in units})
+        for length in lengths:
+            prefixes = [u.path for u in units if len(u.path) == length]
+            if unit is not None:
+                scope = Q(unit_path__startswith=unit.path)
+            else:
+                scope = Q()
+                for prefix in prefixes:
+                    scope |= Q(unit_path__startswith=prefix)
+            grouped = (
+                Assignment.objects.filter(scope, current=True, course__in=courses)
+                .annotate(key=Substr("unit_path", 1, length))
+                .values("key", "course_id")
+                .annotate(**_counts(today))
+            )
+            for item in grouped:
+                row = by_path.get(item["key"]) or (
+                    direct if item["key"] == getattr(unit, "path", None) else None
+                )
+                if row is None:
+                    continue
+                row.cell(item["course_id"]).add(
+                    Cell(
+                        **{
+                            k: item[k]
+                            for k in ("total", "complete", "overdue", "in_progress", "not_started")
+                        }
+                    )
+                )
+            cert_scope = Q()
+            for prefix in prefixes if unit is None else [unit.path]:
+                cert_scope |= Q(user__officer__unit__path__startswith=prefix)
+            for item in (
+                _expiring(today)
+                .filter(cert_scope, course__in=courses)
+                .annotate(key=Substr("user__officer__unit__path", 1, length))
+                .values("key", "course_id")
+                .annotate(n=Count("id"))
+            ):
+                row = by_path.get(item["key"]) or (
+                    direct if item["key"] == getattr(unit, "path", None) else None
+                )
+                if row is not None:
+                    row.cell(item["course_id"]).expiring += item["n"]
+        rows = list(by_path.values())
+        if direct is not None and direct.cells:
+            rows.append(direct)
+    totals = Row(label="All")
+    for row in rows:
+        for course_id, cell in row.cells.items():
+            totals.cell(course_id).add(cell)
+    ancestors = list(unit.get_ancestors()) + [unit] if unit is not None else []
+    paths = led_unit_paths(user)
+    if paths is not None:  # leads do not see (or link to) the units above the ones they lead
+        ancestors = [a for a in ancestors if any(a.path.startswith(p) for p in paths)]
+    return Matrix(unit=unit, ancestors=ancestors, courses=courses, rows=rows, totals=totals)
+
+
+def _officer_rows(unit: Unit, today: date) -> list[Row]:
+    profiles = {
+        p.user_id: p
+        for p in OfficerProfile.objects.filter(unit=unit)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name")
+    }
+    rows = {uid: Row(label=str(p.user), officer=p) for uid, p in profiles.items()}
+    for a in Assignment.objects.filter(current=True, user_id__in=list(profiles)).only(
+        "user_id", "course_id", "due_on", "started_at", "completed_at"
+    ):
+        cell = rows[a.user_id].cell(a.course_id)
+        cell.total += 1
+        if a.completed_at:
+            cell.complete += 1
+        elif a.due_on < today:
+            cell.overdue += 1
+        elif a.started_at:
+            cell.in_progress += 1
+        else:
+            cell.not_started += 1
+    for user_id, course_id in (
+        _expiring(today).filter(user_id__in=list(profiles)).values_list("user_id", "course_id")
+    ):
+        rows[user_id].cell(course_id).expiring += 1
+    return list(rows.values())
+
+
+def matrix_csv_rows(matrix: Matrix) -> list[list[object]]:
+    """The matrix flattened for CSV/XLSX: one line per row and course."""
+    lines: list[list[object]] = [
+        [
+            "Unit or officer",
+            "Course",
+            "Assigned",
+            "Complete",
+            "In progress",
+            "Not started",
+            "Overdue",
+            "Expiring",
+            "Percent complete",
+        ]
+    ]
+    for row in [*matrix.rows, matrix.totals]:
+        for course in matrix.courses:
+            c = row.cells.get(course.pk, Cell())
+            lines.append(
+                [
+                    row.label,
+                    course.title,
+                    c.total,
+                    c.complete,
+                    c.in_progress,
+                    c.not_started,
+                    c.overdue,
+                    c.expiring,
+                    c.percent,
+                ]
+            )
+    return lines
