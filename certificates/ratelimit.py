@@ -9,9 +9,10 @@ from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a proxy, set it to overwrite REMOTE_ADDR (see docs/deployment): we never trust a
-    # client-supplied X-Forwarded-For here.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address as allauth sees it (honours PATHWAYS_TRUSTED_PROXY_COUNT)."""
+    from allauth.account.adapter import get_adapter
+
+    return get_adapter().get_client_ip(request) or "unknown"
 
 
 def allow(request: HttpRequest, *, action: str, per_minute: int) -> bool:

@@ -7,10 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from courses.models import CoursePage, LessonPage
+from courses.models import Assignment, CoursePage, LessonPage, Reminder
 from courses.selectors import course_state, my_learning
 from courses.services import CompletionRefused, enrolment_start, lesson_mark_complete
 
@@ -31,6 +32,16 @@ def my_learning_view(request: HttpRequest) -> HttpResponse:
 
     context = my_learning(request.user)
     context["certificates"] = own_certificates(request.user)
+    today = timezone.localdate()
+    context["assigned"] = [
+        {"assignment": a, "overdue": a.due_on < today}
+        for a in Assignment.objects.filter(
+            user=request.user, current=True, completed_at__isnull=True, course__live=True
+        )
+        .select_related("course")
+        .order_by("due_on")
+    ]
+    context["reminders"] = Reminder.objects.filter(user=request.user).order_by("-sent_at")[:10]
     context["available"] = CoursePage.objects.live().exclude(pk__in=list(context["latest"]))
     return render(request, "courses/my_learning.html", context)
 

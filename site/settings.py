@@ -186,6 +186,9 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Pathways"
 USERSESSIONS_TRACK_ACTIVITY = True
+# Behind N reverse proxies that append to X-Forwarded-For, set this to N so that rate limits
+# count each client, not the proxy (allauth reads it; certificate checks use allauth's value).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("PATHWAYS_TRUSTED_PROXY_COUNT", 0)
 
 # Sign-up is open only to these email domains ("*.police.uk" matches any subdomain) or to
 # addresses with an open invitation (officers.Invitation).
@@ -227,7 +230,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF, "'unsafe-inline'"],
-        "img-src": [SELF, "data:", "blob:"],
+        # PATHWAYS_MEDIA_HOST: where lesson images are served from, if not this site (S3).
+        "img-src": [SELF, "data:", "blob:", *env_list("PATHWAYS_MEDIA_HOST", "")],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
         "frame-src": [SELF, "https://www.youtube-nocookie.com", "https://player.vimeo.com"],
@@ -261,15 +265,24 @@ USE_TZ = True
 # PATHWAYS_MEDIA_STORAGE to e.g. "storages.backends.s3.S3Storage" (django-storages) for S3.
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "static_collected"))
-STATICFILES_DIRS = [PROJECT_DIR / "static"]
-MEDIA_URL = "/media/"
+# site/static is the `pathways` app's own static folder, found by the app finder.
+MEDIA_URL = os.environ.get("PATHWAYS_MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+_MEDIA_BACKEND = os.environ.get(
+    "PATHWAYS_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
+)
+_MEDIA_OPTIONS: dict[str, object] = {}
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    # django-storages' S3 backend: a private bucket; certificate PDFs are personal data and
+    # are only ever downloaded through Pathways, never by a public link.
+    _MEDIA_OPTIONS = {
+        "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+        "default_acl": None,  # objects keep the bucket's (private) setting
+        "file_overwrite": False,
+        "querystring_auth": True,  # lesson images get short-lived signed links
+    }
 STORAGES = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "PATHWAYS_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
-        )
-    },
+    "default": {"BACKEND": _MEDIA_BACKEND, "OPTIONS": _MEDIA_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -16,3 +16,20 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not the in-memory default: browser tests run a threaded live server, and an
+    # in-memory shared-cache database refuses concurrent writers ("table is locked") instead
+    # of waiting for them. One file per test process, so parallel runs never share it.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"pathways-test-{os.getpid()}.sqlite3")
+    }
+    # BEGIN IMMEDIATE: a writer waits for the lock (up to the timeout) instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        timeout=30,
+        transaction_mode="IMMEDIATE",
+        # A throwaway database: no need to wait for the disk.
+        init_command="PRAGMA synchronous=OFF; PRAGMA journal_mode=MEMORY;",
+    )

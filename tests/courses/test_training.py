@@ -355,3 +355,18 @@ def test_matrix_queries_do_not_grow_with_officers(
         make_officer(unit=org.dundee)
     with django_assert_max_num_queries(30):
         assert client.get("/admin/training/matrix/").status_code == 200
+
+
+def test_my_learning_lists_assignments_by_due_date_and_reminders(org, north_lead, officers, home):
+    first = make_course(home, title="Later course", modules=1, lessons=1)
+    second = make_course(home, title="Sooner course", modules=1, lessons=1)
+    officer = officers["dundee"][0]
+    assignment_rule_create(by=north_lead, course=first, officers=[officer], due_days=30)
+    assignment_rule_create(by=north_lead, course=second, officers=[officer], due_days=3)
+    Assignment.objects.filter(course=second).update(due_on=TODAY() - timedelta(days=1))
+    send_reminders()
+    body = lead_client(officer).get("/learning/").content.decode()
+    section = body.split('id="assigned"', 1)[1].split("</section>", 1)[0]
+    assert section.index("Sooner course") < section.index("Later course")
+    assert "Overdue" in section.split("Later course")[0]
+    assert "Reminders sent to you" in body and "New course assigned: Later course" in body
