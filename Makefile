@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# axe-core for the accessibility tests, pinned in package-lock.json (test-only; not for `make run`).
+NODE_STAMP := node_modules/.installed
 
 .PHONY: install run test lint bench clean
 
@@ -21,7 +23,14 @@ run: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --silent && touch $(NODE_STAMP); \
+	else \
+		echo "HINT: npm is needed for the accessibility tests (apt-get install -y npm)" >&2; \
+	fi
+
+test: install $(NODE_STAMP)
 	@scripts/system-deps.sh --browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -30,4 +39,4 @@ lint: install
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media static_collected
+	rm -rf $(VENV) node_modules db.sqlite3 media static_collected
