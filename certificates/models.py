@@ -90,14 +90,14 @@ class Certificate(models.Model):
     def __str__(self) -> str:
         return f"{self.number} · {self.officer_name} · {self.course_title}"
 
-    @property
-    def issued_on(self) -> date:
-        return timezone.localtime(self.issued_at).date()
-
     def save(self, *args: object, **kwargs: object) -> None:
         if self.expires_on is not None:
             self.refresher_from = self.expires_on - timedelta(days=self.refresher_window_days)
         super().save(*args, **kwargs)
+
+    @property
+    def issued_on(self) -> date:
+        return timezone.localtime(self.issued_at).date()
 
     def state(self, today: date | None = None) -> State:
         return state_of(

@@ -91,7 +91,16 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
         locked.revoked_by = by
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-        log(instance=locked, action=REVOKE_ACTION, user=by, data={"reason": reason})
+        # A neutral title: Wagtail's site history shows log entries to anyone who can see some
+        # certificates, so the entry must not carry the officer's name or the reason. Both are
+        # on the certificate itself, for those allowed to see it.
+        log(
+            instance=locked,
+            action=REVOKE_ACTION,
+            user=by,
+            title=_("Certificate #%(pk)s") % {"pk": locked.pk},
+            data={"reason": reason},
+        )
     return locked
 
 

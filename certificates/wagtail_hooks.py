@@ -87,6 +87,15 @@ class CertificateViewSet(ModelViewSet):
     ]
     form_fields = ["revoke_reason"]  # certificates are never edited; revoking has its own view
 
+    def get_common_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # No add, edit or delete views exist, so no view may offer a button for them.
+        return {
+            **super().get_common_view_kwargs(**kwargs),
+            "add_url_name": None,
+            "edit_url_name": None,
+            "delete_url_name": None,
+        }
+
     def get_urlpatterns(self) -> list[Any]:
         # Only listing and inspecting: an issued certificate never changes.
         keep = {"index", "index_results", "inspect", "history", "history_results"}
@@ -136,8 +145,4 @@ def register_revoke_url() -> list[Any]:
 
 @hooks.register("register_log_actions")
 def register_revoke_action(actions: Any) -> None:
-    def message(log_entry: Any) -> str:
-        reason = (log_entry.data or {}).get("reason", "")
-        return _("Certificate revoked: %(reason)s") % {"reason": reason}
-
-    actions.register_action(REVOKE_ACTION, _("Revoke certificate"), message)
+    actions.register_action(REVOKE_ACTION, _("Revoke certificate"), _("Certificate revoked"))

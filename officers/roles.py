@@ -76,7 +76,27 @@ def ensure_role_groups() -> dict[Role, Group]:
                 wanted.append(perm)
         group.permissions.add(*wanted)
         groups[role] = group
+    _grant_root_collection(groups[Role.AUTHOR])
     return groups
+
+
+def _grant_root_collection(group: Group) -> None:
+    """Images and documents are permitted per collection: authors use the root collection."""
+    from wagtail.models import Collection, GroupCollectionPermission
+
+    root = Collection.get_first_root_node()
+    if root is None:
+        return
+    for app_label, codenames in (
+        ("wagtailimages", ("add_image", "change_image", "choose_image")),
+        ("wagtaildocs", ("add_document", "change_document", "choose_document")),
+    ):
+        for permission in Permission.objects.filter(
+            content_type__app_label=app_label, codename__in=codenames
+        ):
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=root, permission=permission
+            )
 
 
 def user_roles(user: User) -> set[Role]:
