@@ -159,7 +159,9 @@ def seed_demo_training(*, main: CoursePage, refresher: CoursePage, lead_email: s
         for lesson in lessons[: 2 + 2 * n]:
             for scenario_id in lesson.scenario_ids:
                 attempt = attempt_start(user=user, scenario_id=scenario_id, lesson_id=lesson.pk)
-                attempt_choose(user=user, attempt_id=attempt.pk, step=attempt.current_step, choice=0)
+                attempt_choose(
+                    user=user, attempt_id=attempt.pk, step=attempt.current_step, choice=0
+                )
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         send_reminders()
     return made

@@ -268,13 +268,14 @@ def test_overdue_list_filters_and_exports(org, north_lead, history, course, no_s
     body = client.get("/admin/training/overdue/").content.decode()
     assert late.email in body
     assert history["dundee"][0].email not in body  # complete
-    assert late.email in client.get(f"/admin/training/overdue/?unit={org.tayside.pk}").content.decode()
+    url = "/admin/training/overdue/"
+    assert late.email in client.get(f"{url}?unit={org.tayside.pk}").content.decode()
     quiet = org.north.add_child(name="Quiet Team", kind="team")
-    assert late.email not in client.get(f"/admin/training/overdue/?unit={quiet.pk}").content.decode()
+    assert late.email not in client.get(f"{url}?unit={quiet.pk}").content.decode()
     # A unit outside the lead's scope is not a valid choice: the list stays within scope.
     body = client.get(f"/admin/training/overdue/?unit={org.east.pk}").content.decode()
     assert history["leith"][0].email not in body
-    body = client.get(f"/admin/training/overdue/?course={course.pk}&due_on_from=2999-01-01").content.decode()
+    body = client.get(f"{url}?course={course.pk}&due_on_from=2999-01-01").content.decode()
     assert late.email not in body
     response = client.get("/admin/training/overdue/?export=xlsx")
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
