@@ -94,6 +94,7 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
         # A neutral title: Wagtail's site history shows log entries to anyone who can see some
         # certificates, so the entry must not carry the officer's name or the reason. Both are
         # on the certificate itself, for those allowed to see it.
+        _uncomplete_assignment(locked)
         log(
             instance=locked,
             action=REVOKE_ACTION,
@@ -102,6 +103,27 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
             data={"reason": reason},
         )
     return locked
+
+
+def _uncomplete_assignment(certificate: Certificate) -> None:
+    """A revoked certificate no longer counts: the officer's current assignment for the
+    course is open again unless another current certificate covers it."""
+    from courses.models import Assignment
+
+    still_covered = (
+        Certificate.objects.filter(
+            user_id=certificate.user_id,
+            course_id=certificate.course_id,
+            revoked_at__isnull=True,
+            superseded_by__isnull=True,
+        )
+        .exclude(pk=certificate.pk)
+        .exists()
+    )
+    if not still_covered:
+        Assignment.objects.filter(
+            user_id=certificate.user_id, course_id=certificate.course_id, current=True
+        ).update(completed_at=None)
 
 
 # ------------------------------------------------------------------------------ the PDF

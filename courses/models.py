@@ -351,6 +351,11 @@ class Assignment(models.Model):
                 condition=models.Q(source_certificate__isnull=False),
                 name="courses_one_refresher_per_certificate",
             ),
+            models.UniqueConstraint(
+                fields=["user", "course"],
+                condition=models.Q(current=True),
+                name="courses_one_current_assignment",
+            ),
         ]
         indexes = [
             models.Index(fields=["current", "course", "unit_path"]),

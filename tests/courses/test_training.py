@@ -371,3 +371,17 @@ def test_my_learning_lists_assignments_by_due_date_and_reminders(org, north_lead
     assert section.index("Sooner course") < section.index("Later course")
     assert "Overdue" in section.split("Later course")[0]
     assert "Reminders sent to you" in body and "New course assigned: Later course" in body
+
+
+def test_a_revoked_certificate_no_longer_counts_as_complete(org, north_lead, officers, course):
+    from certificates.models import Certificate
+    from certificates.services import certificate_revoke
+
+    officer = officers["dundee"][0]
+    assignment_rule_create(by=north_lead, course=course, unit=org.dundee, due_days=30)
+    complete(officer, course)
+    assert Assignment.objects.get(user=officer, current=True).completed_at is not None
+    certificate_revoke(
+        certificate=Certificate.objects.get(user=officer), by=north_lead, reason="Redo it"
+    )
+    assert Assignment.objects.get(user=officer, current=True).completed_at is None

@@ -18,7 +18,10 @@ from scenarios.models import Scenario
 from tests.scenarios.conftest import DOC
 from tests.security.conftest import signed_in
 
-pytestmark = pytest.mark.usefixtures("no_staff_mfa")
+# The uploader fixture asks for users dynamically, so say outright that these tests use the
+# database: pytest-django orders tests by it, and a test it thinks needs none runs after the
+# live-server tests have flushed the data migrations made (such as the root collection).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_staff_mfa")]
 
 HEADER = "email,given_name,family_name,service_number,force,unit,rank,role\n"
 GOOD_CSV = (
