@@ -133,3 +133,25 @@ def test_author_imports_edits_sees_the_map_and_publishes(page, demo, settings, t
     # The editor (and its autosave) is closed now, so the database is quiet.
     scenario = Scenario.objects.get(pk=pk)
     assert scenario.live and scenario.title == "Imported in the browser"
+
+
+def test_officer_resumes_a_half_done_scenario_after_signing_in_again(page, demo) -> None:  # noqa: ANN001
+    lesson = next(p for p in LessonPage.objects.live().order_by("path") if p.scenario_ids)
+    scenario = Scenario.objects.get(pk=lesson.scenario_ids[0])
+    played = scenario.to_engine()
+    first_step = played.step(played.start)
+    route = route_with(played, passed=True)
+    sign_in(page, "officer@demo.police.uk")
+    page.goto(lesson.url)
+    page.get_by_role("button", name="Start the scenario").click()
+    assert first_step.text.split("\n")[0][:40] in page.inner_text("main")
+    play(page, scenario, route[:1])
+    second_step = played.step(played.step(route[0][0]).choices[route[0][1]].next)
+
+    sign_out(page)
+    sign_in(page, "officer@demo.police.uk")
+    page.goto(lesson.url)
+    page.get_by_role("link", name="Resume the scenario").click()
+    assert second_step.text.split("\n")[0][:40] in page.inner_text("main")
+    play(page, scenario, route[1:])
+    assert page.locator("h1").inner_text() == "Passed"
