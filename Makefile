@@ -38,5 +38,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Figures on gunicorn + PostgreSQL (127.0.0.1:5432, databases pathways_bench*; see
+# docs/performance.md). `make bench BENCH_SIZES=1000,16000` skips the 150,000-officer matrix.
+bench: install
+	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 media static_collected
