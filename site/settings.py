@@ -32,10 +32,13 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+# Local work needs no configuration: with no secret key and no DJANGO_DEBUG, this is a developer's
+# machine and DEBUG is on. A server always has a key, so DEBUG is off there unless asked for;
+# DJANGO_DEBUG=0 without a key refuses to start.
+DEBUG = env_bool("DJANGO_DEBUG", not SECRET_KEY)
 
 _DEV_SECRET_KEY = "django-insecure-local-development-only-not-for-production"  # noqa: S105
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local work).")

@@ -129,3 +129,8 @@ def test_hsts_header_in_production() -> None:
     )
     result = run_python(code, **PRODUCTION)
     assert "max-age=31536000" in result.stdout, result.stderr[-2000:]
+
+
+def test_no_configuration_means_local_development() -> None:
+    assert setting("DEBUG") == "True"
+    assert setting("DEBUG", DJANGO_SECRET_KEY="x" * 50) == "False"
