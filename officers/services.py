@@ -19,7 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from officers.models import OfficerProfile, Role, Unit, User
+from officers.models import Invitation, OfficerProfile, Role, Unit, User
 from officers.roles import has_staff_role, parse_role, primary_role, user_set_role
 from officers.selectors import user_can_manage_unit
 
@@ -417,3 +417,17 @@ def invite_users(users: Iterable[User]) -> int:
         )
         sent += 1
     return sent
+
+
+def invitation_send(invitation: Invitation) -> None:
+    """Email an invited address the link to sign up."""
+    context = {
+        "invitation": invitation,
+        "url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("account_signup"),
+    }
+    send_mail(
+        f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to Pathways",
+        render_to_string("officers/email/signup_invitation.txt", context),
+        None,
+        [invitation.email],
+    )

@@ -15,6 +15,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from officers.forms import UnitForm
 from officers.models import Invitation, OfficerProfile, Unit
 from officers.selectors import officers_visible_to, units_visible_to
+from officers.services import invitation_send
 from officers.views import OfficerImportView
 
 
@@ -91,8 +92,17 @@ class UnitScopedIndexView(generic.IndexView):
 UnitViewSet.index_view_class = UnitScopedIndexView
 
 
+class InvitationCreateView(generic.CreateView):
+    def save_instance(self) -> Invitation:
+        self.form.instance.invited_by = self.request.user
+        invitation = super().save_instance()
+        invitation_send(invitation)
+        return invitation
+
+
 class InvitationViewSet(ModelViewSet):
     model = Invitation
+    add_view_class = InvitationCreateView
     name = "invitations"
     icon = "mail"
     menu_label = _("Invitations")

@@ -312,3 +312,17 @@ def test_logout_needs_post_with_csrf(learner, home) -> None:
     assert c.get("/").wsgi_request.user.is_authenticated
     assert c.post("/accounts/logout/").status_code == 403
     assert c.get("/").wsgi_request.user.is_authenticated
+
+
+def test_administrator_invites_an_address_by_email(client, administrator, no_staff_mfa) -> None:
+    client.force_login(administrator)
+    response = client.post("/admin/invitations/new/", {"email": "Trainer@University.example"})
+    assert response.status_code == 302
+    invitation = Invitation.objects.get()
+    assert invitation.email == "trainer@university.example"
+    assert invitation.invited_by == administrator
+    assert mail.outbox[-1].to == ["trainer@university.example"]
+    assert "/accounts/signup/" in mail.outbox[-1].body
+    response = client.post("/admin/invitations/new/", {"email": "not an email"})
+    assert response.status_code == 200
+    assert Invitation.objects.count() == 1
