@@ -31,19 +31,14 @@ from courses.forms_admin import AssignForm
 from courses.matrix import completion_matrix, matrix_csv_rows
 from courses.models import Assignment, Enrolment, ExportLog, Reminder
 from officers.models import OfficerProfile, Unit
-from officers.selectors import led_unit_paths, officers_visible_to
+from officers.selectors import led_unit_paths, officers_visible_to, subtree_q
 
 VIEW_PERMISSION = "courses.view_assignment"
 
 
 def _scope(request: HttpRequest, field: str) -> Q:
     paths = led_unit_paths(request.user)
-    if paths is None:
-        return Q()
-    query = Q(pk__in=[])
-    for path in paths:
-        query |= Q(**{f"{field}__startswith": path})
-    return query
+    return Q() if paths is None else subtree_q(paths, field)
 
 
 def log_export(request: HttpRequest, what: str, export_format: str) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from courses.models import Assignment, CoursePage
 from officers.models import OfficerProfile, Unit, User
-from officers.selectors import led_unit_paths, user_can_manage_unit
+from officers.selectors import led_unit_paths, subtree_q, user_can_manage_unit
 
 
 @dataclass
@@ -66,6 +66,9 @@ class Matrix:
     totals: Row
 
 
+COUNTED = ("total", "complete", "overdue", "in_progress", "not_started")
+
+
 def _counts(today: date) -> dict[str, Count]:
     open_ = Q(completed_at__isnull=True)
     return {
@@ -111,49 +114,30 @@ def completion_matrix(user: User, *, unit: Unit | None = None, today: date | Non
     else:
         by_path = {u.path: Row(label=u.name, unit=u, drill=True) for u in units}
         direct = Row(label=f"Directly in {unit.name}", unit=unit) if unit else None
-        lengths = sorted({len(u.path) for u in units})
-        for length in lengths:
-            prefixes = [u.path for u in units if len(u.path) == length]
-            if unit is not None:
-                scope = Q(unit_path__startswith=unit.path)
-            else:
-                scope = Q()
-                for prefix in prefixes:
-                    scope |= Q(unit_path__startswith=prefix)
+        # Officers placed on `unit` itself (not in a child unit) group under its own path.
+        lookup = {**by_path, unit.path: direct} if unit is not None else by_path
+        for length in sorted({len(u.path) for u in units}):
+            roots = [unit.path] if unit else [u.path for u in units if len(u.path) == length]
             grouped = (
-                Assignment.objects.filter(scope, current=True, course__in=courses)
+                Assignment.objects.filter(
+                    subtree_q(roots, "unit_path"), current=True, course__in=courses
+                )
                 .annotate(key=Substr("unit_path", 1, length))
                 .values("key", "course_id")
                 .annotate(**_counts(today))
             )
             for item in grouped:
-                row = by_path.get(item["key"]) or (
-                    direct if item["key"] == getattr(unit, "path", None) else None
-                )
-                if row is None:
-                    continue
-                row.cell(item["course_id"]).add(
-                    Cell(
-                        **{
-                            k: item[k]
-                            for k in ("total", "complete", "overdue", "in_progress", "not_started")
-                        }
-                    )
-                )
-            cert_scope = Q()
-            for prefix in prefixes if unit is None else [unit.path]:
-                cert_scope |= Q(user__officer__unit__path__startswith=prefix)
-            for item in (
+                if (row := lookup.get(item["key"])) is not None:
+                    row.cell(item["course_id"]).add(Cell(**{k: item[k] for k in COUNTED}))
+            expiring = (
                 _expiring(today)
-                .filter(cert_scope, course__in=courses)
+                .filter(subtree_q(roots, "user__officer__unit__path"), course__in=courses)
                 .annotate(key=Substr("user__officer__unit__path", 1, length))
                 .values("key", "course_id")
                 .annotate(n=Count("id"))
-            ):
-                row = by_path.get(item["key"]) or (
-                    direct if item["key"] == getattr(unit, "path", None) else None
-                )
-                if row is not None:
+            )
+            for item in expiring:
+                if (row := lookup.get(item["key"])) is not None:
                     row.cell(item["course_id"]).expiring += item["n"]
         rows = list(by_path.values())
         if direct is not None and direct.cells:

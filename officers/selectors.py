@@ -7,7 +7,8 @@ from django.db.models import Q, QuerySet
 from officers.models import OfficerProfile, Unit, User
 
 
-def _subtree_q(paths: list[str], field: str = "path") -> Q:
+def subtree_q(paths: list[str], field: str = "path") -> Q:
+    """Rows whose `field` (a unit path) lies under any of these paths; none if no paths."""
     query = Q(pk__in=[])
     for path in paths:
         query |= Q(**{f"{field}__startswith": path})
@@ -32,7 +33,7 @@ def units_visible_to(user: User) -> QuerySet[Unit]:
     paths = led_unit_paths(user)
     if paths is None:
         return Unit.objects.all()
-    return Unit.objects.filter(_subtree_q(paths))
+    return Unit.objects.filter(subtree_q(paths))
 
 
 def officers_visible_to(user: User) -> QuerySet[OfficerProfile]:
@@ -41,7 +42,7 @@ def officers_visible_to(user: User) -> QuerySet[OfficerProfile]:
     paths = led_unit_paths(user)
     if paths is None:
         return profiles
-    return profiles.filter(_subtree_q(paths, field="unit__path"))
+    return profiles.filter(subtree_q(paths, field="unit__path"))
 
 
 def user_can_manage_unit(user: User, unit: Unit) -> bool:
