@@ -429,11 +429,12 @@ def fixtures(users: int) -> dict:
     from django.db.models import Count
 
     from certificates.models import Certificate
-    from courses.models import Assignment, CoursePage, LessonPage
+    from courses.models import CoursePage, LessonPage
     from courses.selectors import course_outline
     from officers.models import Role, User
     from pathways.demo import ACCOUNTS, DEMO_DOMAIN, DEMO_PASSWORD, FAMILY, GIVEN
     from scenarios.models import Scenario
+    from training.models import Assignment
 
     emails = [f"{a[0]}@{DEMO_DOMAIN}" for a in ACCOUNTS if a[6] == Role.LEARNER]
     emails += [f"{g.lower()}.{f.lower()}@{DEMO_DOMAIN}" for g, f in zip(GIVEN, FAMILY, strict=True)]

@@ -6,11 +6,16 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Revision
 
-from certificates.rules import State, state_of
+from certificates.rules import STATE_LABELS, State, refresher_from_for, state_of
+
+# Refreshers are not chased for a certificate that expired longer ago than this.
+REFRESHER_LOOKBACK_DAYS = 365
 
 
 class NumberSeries(models.Model):
@@ -24,6 +29,53 @@ class NumberSeries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class CertificateQuerySet(models.QuerySet):
+    """The certificate rules of certificates/rules.py as filters: the one place that says
+    which certificates are current, expiring or expired. `state_of` must agree with these."""
+
+    def current(self) -> CertificateQuerySet:
+        """Neither revoked nor replaced by a newer one: the officer's certificate of record."""
+        return self.filter(superseded_by__isnull=True, revoked_at__isnull=True)
+
+    def in_force(self, *, on: date) -> CertificateQuerySet:
+        """Current and not expired on that day (valid, or valid and due for a refresher)."""
+        return self.current().filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+
+    def expiring(self, *, on: date) -> CertificateQuerySet:
+        """Current and inside the course's refresher window on that day, not yet expired."""
+        return self.current().filter(refresher_from__lte=on, expires_on__gte=on)
+
+    def expired(self, *, on: date) -> CertificateQuerySet:
+        """Current, but past its expiry date on that day."""
+        return self.current().filter(expires_on__lt=on)
+
+    def expiring_within(self, *, days: int, on: date) -> CertificateQuerySet:
+        """Current and expiring in the next `days` days, whatever the refresher window: the
+        lead's "expires within N days" filter, not the meaning of "expiring"."""
+        return self.current().filter(expires_on__gte=on, expires_on__lte=on + timedelta(days=days))
+
+    def refresher_due(self, *, on: date) -> CertificateQuerySet:
+        """Current, in the refresher window or expired (within the last year): the officer
+        should be doing the course again."""
+        return self.current().filter(
+            refresher_from__lte=on,
+            expires_on__gte=on - timedelta(days=REFRESHER_LOOKBACK_DAYS),
+        )
+
+    def superseded_by_issue_of(self, certificate: Certificate) -> CertificateQuerySet:
+        """The officer's earlier current certificates for the same course, which a newly
+        issued one replaces."""
+        return (
+            self.current()
+            .filter(
+                user_id=certificate.user_id,
+                course_id=certificate.course_id,
+                issued_at__lte=certificate.issued_at,
+            )
+            .exclude(pk=certificate.pk)
+        )
 
 
 class Certificate(models.Model):
@@ -80,6 +132,8 @@ class Certificate(models.Model):
     pdf = models.FileField(_("PDF"), upload_to="certificates/%Y/", blank=True)
     pdf_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    objects = CertificateQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
@@ -91,8 +145,7 @@ class Certificate(models.Model):
         return f"{self.number} · {self.officer_name} · {self.course_title}"
 
     def save(self, *args: object, **kwargs: object) -> None:
-        if self.expires_on is not None:
-            self.refresher_from = self.expires_on - timedelta(days=self.refresher_window_days)
+        self.refresher_from = refresher_from_for(self.expires_on, self.refresher_window_days)
         super().save(*args, **kwargs)
 
     @property
@@ -110,13 +163,9 @@ class Certificate(models.Model):
 
     @property
     def state_label(self) -> str:
-        from certificates.rules import STATE_LABELS
-
         return STATE_LABELS[self.state()]
 
     def verify_path(self) -> str:
-        from django.urls import reverse
-
         return reverse("certificates:verify", args=[self.code])
 
     def verify_url(self) -> str:

@@ -1,10 +1,16 @@
-"""Certificate rules as plain functions: states, expiry, numbers. No database."""
+"""Certificate rules as plain functions: states, expiry, numbers. No database.
+
+`CertificateQuerySet` (certificates/models.py) is the same rules written as filters; a test
+checks that the two agree.
+"""
 
 from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+from django.utils import timezone
 
 
 class State(StrEnum):
@@ -38,6 +44,14 @@ def expiry_for(issued_on: date, validity_months: int | None) -> date | None:
     return add_months(issued_on, validity_months)
 
 
+def refresher_from_for(expires_on: date | None, refresher_window_days: int) -> date | None:
+    """The first day of the refresher window: from then until expiry a certificate is
+    "expiring" (the one meaning of the word, used by the matrix, lists and reminders)."""
+    if expires_on is None:
+        return None
+    return expires_on - timedelta(days=refresher_window_days)
+
+
 def state_of(
     *,
     today: date,
@@ -56,7 +70,8 @@ def state_of(
         return State.VALID
     if today > expires_on:
         return State.EXPIRED
-    if today >= expires_on - timedelta(days=refresher_window_days):
+    refresher_from = refresher_from_for(expires_on, refresher_window_days)
+    if refresher_from is not None and today >= refresher_from:
         return State.EXPIRING
     return State.VALID
 
@@ -67,6 +82,4 @@ def format_number(year: int, serial: int) -> str:
 
 
 def local_date(moment: datetime) -> date:
-    from django.utils import timezone
-
     return timezone.localtime(moment).date()

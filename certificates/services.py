@@ -6,15 +6,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from certificates.models import Certificate, NumberSeries
-from certificates.pdf import CertificateData, render_certificate_pdf
 from certificates.rules import expiry_for, format_number, local_date
+from certificates.signals import certificate_revoked
+from certificates.tasks import render_certificate
 from courses.models import CoursePage, Enrolment
 from officers.models import OfficerProfile, User
 
@@ -22,8 +22,8 @@ REVOKE_ACTION = "pathways.certificate.revoke"
 MAX_REASON = 1000
 
 
-def _next_number(year: int) -> str:
-    """The next serial for the year, under a row lock: unique and never reused."""
+def certificate_numbers_reserve(*, year: int, count: int = 1) -> list[str]:
+    """The next `count` serials for the year, under a row lock: unique and never reused."""
     with transaction.atomic():
         series = NumberSeries.objects.select_for_update().filter(year=year).first()
         if series is None:
@@ -32,9 +32,10 @@ def _next_number(year: int) -> str:
                     series = NumberSeries.objects.create(year=year, last=0)
             except IntegrityError:  # created by a parallel request
                 series = NumberSeries.objects.select_for_update().get(year=year)
-        series.last += 1
+        first = series.last + 1
+        series.last += count
         series.save(update_fields=["last"])
-        return format_number(year, series.last)
+        return [format_number(year, serial) for serial in range(first, series.last + 1)]
 
 
 def certificate_issue(*, enrolment: Enrolment, at: datetime | None = None) -> Certificate:
@@ -47,7 +48,7 @@ def certificate_issue(*, enrolment: Enrolment, at: datetime | None = None) -> Ce
     user: User = enrolment.user
     profile = OfficerProfile.objects.filter(user=user).select_related("force").first()
     certificate = Certificate(
-        number=_next_number(local_date(at).year),
+        number=certificate_numbers_reserve(year=local_date(at).year)[0],
         code=secrets.token_urlsafe(15),
         user=user,
         course=course,
@@ -68,11 +69,7 @@ def certificate_issue(*, enrolment: Enrolment, at: datetime | None = None) -> Ce
             certificate.save()
     except IntegrityError:  # the same completion issued by a parallel request
         return Certificate.objects.get(enrolment=enrolment)
-    Certificate.objects.filter(
-        user=user, course=course, superseded_by__isnull=True, revoked_at__isnull=True
-    ).exclude(pk=certificate.pk).filter(issued_at__lte=certificate.issued_at).update(
-        superseded_by=certificate
-    )
+    Certificate.objects.superseded_by_issue_of(certificate).update(superseded_by=certificate)
     transaction.on_commit(lambda: certificate_request_pdf(certificate))
     return certificate
 
@@ -94,7 +91,6 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
         # A neutral title: Wagtail's site history shows log entries to anyone who can see some
         # certificates, so the entry must not carry the officer's name or the reason. Both are
         # on the certificate itself, for those allowed to see it.
-        _uncomplete_assignment(locked)
         log(
             instance=locked,
             action=REVOKE_ACTION,
@@ -102,86 +98,12 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
             title=_("Certificate #%(pk)s") % {"pk": locked.pk},
             data={"reason": reason},
         )
+        certificate_revoked.send(sender=Certificate, certificate=locked)
     return locked
-
-
-def _uncomplete_assignment(certificate: Certificate) -> None:
-    """A revoked certificate no longer counts: the officer's current assignment for the
-    course is open again unless another current certificate covers it."""
-    from courses.models import Assignment
-
-    still_covered = (
-        Certificate.objects.filter(
-            user_id=certificate.user_id,
-            course_id=certificate.course_id,
-            revoked_at__isnull=True,
-            superseded_by__isnull=True,
-        )
-        .exclude(pk=certificate.pk)
-        .exists()
-    )
-    if not still_covered:
-        Assignment.objects.filter(
-            user_id=certificate.user_id, course_id=certificate.course_id, current=True
-        ).update(completed_at=None)
-
-
-# ------------------------------------------------------------------------------ the PDF
-
-
-def certificate_data(certificate: Certificate) -> CertificateData:
-    signature = None
-    image = (
-        CoursePage.objects.filter(pk=certificate.course_id)
-        .values_list("signatory_image", flat=True)
-        .first()
-    )
-    if image:
-        from wagtail.images import get_image_model
-
-        file = get_image_model().objects.get(pk=image).file
-        try:
-            with file.open("rb") as handle:
-                signature = handle.read()
-        except OSError:
-            signature = None
-    return CertificateData(
-        number=certificate.number,
-        officer_name=certificate.officer_name,
-        service_number=certificate.service_number,
-        force_name=certificate.force_name,
-        course_title=certificate.course_title,
-        issued_on=certificate.issued_on,
-        expires_on=certificate.expires_on,
-        verify_url=certificate.verify_url(),
-        signatory_name=certificate.signatory_name,
-        signatory_role=certificate.signatory_role,
-        signatory_image=signature,
-    )
-
-
-def pdf_available(certificate: Certificate) -> bool:
-    return bool(certificate.pdf) and certificate.pdf.storage.exists(certificate.pdf.name)
-
-
-def certificate_render(certificate_id: int) -> Certificate | None:
-    """Render and store the PDF (the background task's work). Safe to run twice."""
-    certificate = Certificate.objects.filter(pk=certificate_id).first()
-    if certificate is None:
-        return None
-    if pdf_available(certificate):
-        return certificate
-    content = render_certificate_pdf(certificate_data(certificate))
-    name = f"{certificate.number}-{secrets.token_hex(8)}.pdf"
-    certificate.pdf.save(name, ContentFile(content), save=False)
-    Certificate.objects.filter(pk=certificate.pk).update(pdf=certificate.pdf.name)
-    return certificate
 
 
 def certificate_request_pdf(certificate: Certificate) -> None:
     """Queue the PDF for rendering by the task worker (at most once a minute)."""
-    from certificates.tasks import render_certificate
-
     now = timezone.now()
     recently = now - timedelta(minutes=1)
     updated = (

@@ -2,9 +2,9 @@
 
 from django_tasks import task
 
+from certificates.rendering import certificate_render
+
 
 @task()
 def render_certificate(certificate_id: int) -> None:
-    from certificates.services import certificate_render
-
     certificate_render(certificate_id)

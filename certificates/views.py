@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET
 from certificates.forms import VerifyForm
 from certificates.models import Certificate
 from certificates.ratelimit import allow
+from certificates.rendering import pdf_available
 from certificates.rules import STATE_LABELS
 from certificates.selectors import certificates_visible_to
-from certificates.services import certificate_request_pdf, pdf_available
+from certificates.services import certificate_request_pdf
 
 
 @login_required

@@ -7,6 +7,3 @@ class CoursesConfig(AppConfig):
     label = "courses"
     verbose_name = _("Courses")
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from courses import receivers  # noqa: F401  (keeps assignments in step)

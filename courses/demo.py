@@ -17,7 +17,16 @@ from wagtail.models import GroupPagePermission, Page
 from courses.models import CourseIndexPage, CoursePage, LessonPage, ModulePage
 from officers.models import Role
 from officers.roles import GROUP_NAMES
+from scenarios.demo import demo_scenario
+from scenarios.models import Scenario
 
+# module slug in the demo course -> scenario file
+PLACEMENT = {
+    "trauma-informed-practice": "person-in-distress.json",
+    "stigma-and-language": "handover-language.json",
+    "naloxone-and-overdose": "overdose-stairwell.json",
+    "direct-measures-and-diversion": "possession-stop.json",
+}
 CONTENT_DIR = Path(__file__).resolve().parent / "demo_content"
 DEMO_FILES = ("public_health_approach.json", "naloxone_refresher.json")
 AUTHOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
@@ -115,53 +124,37 @@ def load_demo_courses(home: Page) -> list[CoursePage]:
     return courses
 
 
-def seed_demo_training(*, main: CoursePage, refresher: CoursePage, lead_email: str) -> int:
-    """The demo lead's units get history: assignments, progress (done, in progress, overdue,
-    expiring), scenario attempts and sent reminders. Runs once; returns assignments made."""
-    from datetime import timedelta
-
-    from django.test.utils import override_settings
-    from django.utils import timezone
-
-    from courses.assignments import _assign, _profiles
-    from courses.models import AssignmentRule, Enrolment, LessonCompletion
-    from courses.reminders import send_reminders
-    from officers.models import User
-    from scenarios.services import attempt_choose, attempt_start
-
-    lead = User.objects.get(email=lead_email)
-    if AssignmentRule.objects.filter(created_by=lead).exists():
-        return 0
-    today = timezone.localdate()
-    north, intake = list(lead.officer.led_units.order_by("path"))[:2]
-    made = 0
-    rules = [
-        (main, north, today + timedelta(days=45), None),
-        (refresher, north, today - timedelta(days=10), None),  # already overdue for some
-        (main, intake, None, 28),
-    ]
-    for course, unit, due_date, due_days in rules:
-        rule = AssignmentRule.objects.create(
-            course=course, unit=unit, due_date=due_date, due_days=due_days, created_by=lead
+@transaction.atomic
+def place_demo_scenarios(course: CoursePage) -> list[Scenario]:
+    placed = []
+    for module_slug, filename in PLACEMENT.items():
+        module = ModulePage.objects.child_of(course).filter(slug=module_slug).first()
+        if module is None:
+            continue
+        scenario = demo_scenario(filename)
+        placed.append(scenario)
+        slug = f"practise-{Path(filename).stem}"
+        if LessonPage.objects.child_of(module).filter(slug=slug).exists():
+            continue
+        lesson = LessonPage(
+            title=f"Practise: {scenario.title}",
+            slug=slug,
+            summary="Put the module into practice in a branching scenario.",
+            duration_minutes=10,
+            body=[
+                {
+                    "type": "text",
+                    "value": (
+                        "<p>Work through the scenario below. Each choice has consequences and "
+                        "feedback; at the end you see your score, whether you passed, and a "
+                        "debrief. You must pass it to complete this module, and you can try "
+                        "as often as you like. Unsafe choices are marked as critical: taking "
+                        "one means the attempt cannot pass.</p>"
+                    ),
+                },
+                {"type": "scenario", "value": {"scenario": scenario.pk}},
+            ],
         )
-        made += _assign(course=course, profiles=_profiles(unit=unit), rule=rule)
-
-    # Some officers in North part-way through the main course, one with scenario attempts.
-    lessons = list(LessonPage.objects.live().descendant_of(main).order_by("path"))
-    in_progress = User.objects.filter(
-        officer__unit__path__startswith=north.path, enrolments__isnull=True
-    ).order_by("email")[:4]
-    for n, user in enumerate(in_progress):
-        enrolment = Enrolment.objects.create(user=user, course=main)
-        for lesson in lessons[: 2 + 2 * n]:
-            if not lesson.scenario_ids:
-                LessonCompletion.objects.create(enrolment=enrolment, lesson=lesson)
-        for lesson in lessons[: 2 + 2 * n]:
-            for scenario_id in lesson.scenario_ids:
-                attempt = attempt_start(user=user, scenario_id=scenario_id, lesson_id=lesson.pk)
-                attempt_choose(
-                    user=user, attempt_id=attempt.pk, step=attempt.current_step, choice=0
-                )
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        send_reminders()
-    return made
+        module.add_child(instance=lesson)
+        lesson.save_revision().publish()
+    return placed

@@ -8,8 +8,9 @@ still in progress; officers who already completed keep their recorded completion
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class CourseOutline:
     def lessons(self) -> tuple[LessonRef, ...]:
         return tuple(lesson for module in self.modules for lesson in module.lessons)
 
+    @property
+    def scenario_ids(self) -> frozenset[int]:
+        return frozenset(s for lesson in self.lessons for s in lesson.scenario_ids)
+
     def module_of(self, lesson_id: int) -> ModuleRef | None:
         for module in self.modules:
             if any(lesson.id == lesson_id for lesson in module.lessons):
@@ -53,6 +58,13 @@ class Progress:
     @property
     def complete(self) -> bool:
         return self.total > 0 and self.done == self.total
+
+
+def counted_passes(last_passes: Mapping[int, datetime], since: datetime | None) -> set[int]:
+    """The scenarios whose pass counts toward an enrolment: passed after `since`, the end of
+    the officer's previous run of the course (a refresher needs them passed again); any pass
+    on a first run (`since` None)."""
+    return {sid for sid, at in last_passes.items() if since is None or at > since}
 
 
 def lesson_complete(lesson: LessonRef, completed: Set[int], passed: Set[int]) -> bool:

@@ -17,11 +17,14 @@ from courses.rules import (
     LessonRef,
     ModuleRef,
     Progress,
+    counted_passes,
     course_progress,
     lesson_complete,
+    module_complete,
     unpassed_scenarios,
 )
 from officers.models import User
+from scenarios.selectors import attempts_by_scenario, last_passes
 
 STEP = Page.steplen
 
@@ -81,14 +84,13 @@ def scenario_passes(user: User, scenario_ids: Iterable[int]) -> dict[int, dateti
     ids = set(scenario_ids)
     if not ids:
         return {}
-    from scenarios.selectors import last_passes
-
     return last_passes(user=user, scenario_ids=ids)
 
 
-def passed_since(passes: dict[int, datetime], since: datetime | None) -> set[int]:
-    """Scenarios passed after `since` (None: ever)."""
-    return {sid for sid, at in passes.items() if since is None or at > since}
+def passes_counted(user: User, outline: CourseOutline, enrolment: Enrolment | None) -> set[int]:
+    """The scenarios of the course whose passes count toward this enrolment (one query)."""
+    since = enrolment.passes_count_after if enrolment else None
+    return counted_passes(scenario_passes(user, outline.scenario_ids), since)
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,7 @@ def course_state(user: User, course: CoursePage) -> CourseState:
     outline = course_outline(course)
     enrolment = current_enrolment(user, course.pk)
     completed = completed_lessons(enrolment) if enrolment and not enrolment.is_complete else set()
-    scenario_ids = {s for lesson in outline.lessons for s in lesson.scenario_ids}
-    since = enrolment.passes_count_after if enrolment else None
-    passed = passed_since(scenario_passes(user, scenario_ids), since)
+    passed = passes_counted(user, outline, enrolment)
     return CourseState(
         course=course,
         enrolment=enrolment,
@@ -145,9 +145,13 @@ def course_view(*, user: User, course: CoursePage) -> dict[str, Any]:
     pages = {p.pk: p for p in Page.objects.filter(pk__in=ids)}
     modules = []
     for module in state.outline.modules:
-        rows = _lesson_rows(module.lessons, state, pages)
+        done = state.is_complete or module_complete(module, state.completed, state.passed)
         modules.append(
-            {"page": pages[module.id], "lessons": rows, "done": all(r["done"] for r in rows)}
+            {
+                "page": pages[module.id],
+                "lessons": _lesson_rows(module.lessons, state, pages),
+                "done": done,
+            }
         )
     return {"state": state, "modules": modules}
 
@@ -201,8 +205,6 @@ def _scenario_status(
     """For each scenario in a lesson: the open attempt, the last finished one, passed or not."""
     if not scenario_ids:
         return {}
-    from scenarios.selectors import attempts_by_scenario
-
     status: dict[int, dict[str, Any]] = {}
     for scenario_id, attempts in attempts_by_scenario(user=user, scenario_ids=scenario_ids).items():
         status[scenario_id] = {
@@ -213,8 +215,9 @@ def _scenario_status(
     return status
 
 
-def my_learning(user: User) -> dict[str, Any]:
-    """Everything on the officer's "My learning" page, in a bounded number of queries."""
+def enrolments_summary(user: User) -> dict[str, Any]:
+    """The officer's courses: in progress (with progress) and completed runs, and the latest
+    enrolment per course; in a bounded number of queries."""
     enrolments = list(
         Enrolment.objects.filter(user=user).select_related("course").order_by("-started_at")
     )
@@ -232,13 +235,7 @@ def my_learning(user: User) -> dict[str, Any]:
         enrolment_id__in=open_ids
     ).values_list("enrolment_id", "lesson_id"):
         done_by_enrolment.setdefault(enrolment_id, set()).add(lesson_id)
-    scenario_ids = {
-        s
-        for outline in outlines.values()
-        for lesson in outline.lessons
-        for s in lesson.scenario_ids
-    }
-    passes = scenario_passes(user, scenario_ids)
+    passes = scenario_passes(user, {s for o in outlines.values() for s in o.scenario_ids})
     in_progress = []
     for enrolment in latest.values():
         if enrolment.is_complete or enrolment.course_id not in outlines:
@@ -246,7 +243,7 @@ def my_learning(user: User) -> dict[str, Any]:
         progress = course_progress(
             outlines[enrolment.course_id],
             done_by_enrolment.get(enrolment.pk, set()),
-            passed_since(passes, enrolment.passes_count_after),
+            counted_passes(passes, enrolment.passes_count_after),
         )
         in_progress.append(
             {"enrolment": enrolment, "course": enrolment.course, "progress": progress}

@@ -14,8 +14,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from courses.models import CoursePage, Enrolment, LessonCompletion, LessonPage
-from courses.rules import course_complete
-from courses.selectors import STEP, course_outline, passed_since, scenario_passes
+from courses.rules import course_complete, unpassed_scenarios
+from courses.selectors import STEP, course_outline, passes_counted
 from courses.signals import course_completed
 from officers.models import User
 
@@ -64,9 +64,8 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
                 _("You already marked this lesson complete (%(when)s). Nothing was changed.")
                 % {"when": when}
             )
-        scenario_ids = {s for r in outline.lessons for s in r.scenario_ids}
-        passed = passed_since(scenario_passes(user, scenario_ids), enrolment.passes_count_after)
-        if any(s not in passed for s in ref.scenario_ids):
+        passed = passes_counted(user, outline, enrolment)
+        if unpassed_scenarios(ref, passed):
             raise CompletionRefused(
                 _("Pass the scenario in this lesson before you mark it complete.")
             )

@@ -5,7 +5,6 @@ from courses import views
 app_name = "courses"
 
 urlpatterns = [
-    path("", views.my_learning_view, name="my_learning"),
     path("search/", views.search_view, name="search"),
     path("lessons/<int:lesson_id>/complete/", views.lesson_complete_view, name="lesson_complete"),
     path("courses/<int:course_id>/continue/", views.course_continue_view, name="continue"),

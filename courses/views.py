@@ -1,4 +1,4 @@
-"""Learner views that are not Wagtail pages: My learning, completion, continue, search."""
+"""Learner views that are not Wagtail pages: completion, continue, start again, search."""
 
 from __future__ import annotations
 
@@ -7,43 +7,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from courses.models import Assignment, CoursePage, LessonPage, Reminder
-from courses.selectors import course_state, my_learning
+from courses.models import CoursePage, LessonPage
+from courses.selectors import course_state
 from courses.services import CompletionRefused, enrolment_start, lesson_mark_complete
 
 
 def refused(request: HttpRequest, exc: CompletionRefused, back: str | None = None) -> HttpResponse:
     return render(
         request,
-        "courses/refused.html",
-        {"message": exc.message, "back": back or "/learning/"},
+        "refused.html",
+        {"message": exc.message, "back": back or reverse("my_learning")},
         status=exc.status,
     )
-
-
-@login_required
-@require_GET
-def my_learning_view(request: HttpRequest) -> HttpResponse:
-    from certificates.selectors import own_certificates
-
-    context = my_learning(request.user)
-    context["certificates"] = own_certificates(request.user)
-    today = timezone.localdate()
-    context["assigned"] = [
-        {"assignment": a, "overdue": a.due_on < today}
-        for a in Assignment.objects.filter(
-            user=request.user, current=True, completed_at__isnull=True, course__live=True
-        )
-        .select_related("course")
-        .order_by("due_on")
-    ]
-    context["reminders"] = Reminder.objects.filter(user=request.user).order_by("-sent_at")[:10]
-    context["available"] = CoursePage.objects.live().exclude(pk__in=list(context["latest"]))
-    return render(request, "courses/my_learning.html", context)
 
 
 @login_required

@@ -26,9 +26,9 @@ GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "scenarios.view_scenario",
         "certificates.view_certificate",
         "certificates.revoke_certificate",
-        "courses.view_assignment",
-        "courses.add_assignmentrule",
-        "courses.view_reminder",
+        "training.view_assignment",
+        "training.add_assignmentrule",
+        "training.view_reminder",
     ),
     Role.AUTHOR: (
         "wagtailadmin.access_admin",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
@@ -63,3 +65,12 @@ class ScenarioBlock(blocks.StructBlock):
         icon = "resubmit"
         template = "blocks/scenario_block.html"
         description = _("A branching scenario the officer must pass")
+
+    def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict:
+        """`status`: the officer's open and last attempts, from the page's `scenario_status`
+        (one query for every scenario on the page)."""
+        context = super().get_context(value, parent_context=parent_context)
+        scenario = value["scenario"]
+        statuses = (parent_context or {}).get("scenario_status") or {}
+        context["status"] = statuses.get(scenario.pk) if scenario is not None else None
+        return context

@@ -115,7 +115,12 @@ class Attempt(models.Model):
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="attempts")
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
     lesson = models.ForeignKey(
-        "courses.LessonPage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "wagtailcore.Page",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The lesson page the scenario was played from, to go back to."),
     )
     started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail.models import Page
 
 from officers.models import User
 from scenarios import engine
@@ -58,6 +59,8 @@ def attempt_start(*, user: User, scenario_id: int, lesson_id: int | None = None)
         )
         if open_attempt is not None:
             return open_attempt
+        if lesson_id is not None and not Page.objects.filter(pk=lesson_id).exists():
+            lesson_id = None  # only a page that exists is kept, to go back to
         revision = scenario.live_revision
         played = engine_for_revision(revision)
         state = engine.start(played)

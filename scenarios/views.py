@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from scenarios import engine
@@ -14,7 +15,7 @@ from scenarios.services import PlayRefused, attempt_choose, attempt_start
 
 def _refused(request: HttpRequest, exc: PlayRefused, back: str) -> HttpResponse:
     return render(
-        request, "courses/refused.html", {"message": exc.message, "back": back}, status=exc.status
+        request, "refused.html", {"message": exc.message, "back": back}, status=exc.status
     )
 
 
@@ -40,7 +41,7 @@ def start_view(request: HttpRequest, scenario_id: int) -> HttpResponse:
             lesson_id=int(lesson_id) if lesson_id and lesson_id.isdigit() else None,
         )
     except PlayRefused as exc:
-        return _refused(request, exc, back="/learning/")
+        return _refused(request, exc, back=reverse("my_learning"))
     return redirect("scenarios:attempt", attempt_id=attempt.pk)
 
 
@@ -122,4 +123,4 @@ def feedback_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 def _back(attempt: Attempt) -> str:
     lesson = attempt.lesson
-    return lesson.url if lesson is not None and lesson.live else "/learning/"
+    return lesson.url if lesson is not None and lesson.live else reverse("my_learning")

@@ -12,12 +12,12 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
 from certificates.demo import seed_demo_certificates
-from courses.demo import load_demo_courses, seed_demo_training
+from courses.demo import load_demo_courses, place_demo_scenarios
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import ensure_role_groups, user_set_role
 from officers.services import unit_get_or_create_path
 from pathways.models import HomePage
-from scenarios.demo import place_demo_scenarios
+from training.demo import seed_demo_training
 
 DEMO_PASSWORD = "pathways-demo-2026"  # noqa: S105  (written in the README; demo only)
 DEMO_FORCE = "Demo Police Service"

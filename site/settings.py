@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "courses",
     "scenarios",
     "certificates",
+    "training",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -14,6 +14,7 @@ urlpatterns = [
         name="wagtailadmin_login",
     ),
     path("accounts/", include("allauth.urls")),
+    path("learning/", include("training.urls")),
     path("learning/", include("courses.urls")),
     path("scenarios/", include("scenarios.urls")),
     path("certificates/", include("certificates.urls")),

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from courses.models import Assignment
 from officers.models import OfficerProfile, Unit
 from tests.browser.test_journeys import sign_in
+from training.models import Assignment
 
 pytestmark = pytest.mark.browser
 

@@ -14,8 +14,9 @@ from pypdf import PdfReader
 from wagtail.models import ModelLogEntry
 
 from certificates.models import Certificate
+from certificates.rendering import pdf_available
 from certificates.rules import State
-from certificates.services import certificate_issue, certificate_revoke, pdf_available
+from certificates.services import certificate_issue, certificate_revoke
 from courses.models import Enrolment
 from courses.services import enrolment_complete
 from tests.certificates.conftest import complete_course

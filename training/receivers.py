@@ -1,4 +1,4 @@
-"""Keep assignments in step with officers' units and progress."""
+"""Keep assignments in step with officers' units, their progress and their certificates."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from courses.assignments import officer_placed, progress_changed
+from certificates.models import Certificate
+from certificates.signals import certificate_revoked
 from courses.models import Enrolment
 from courses.signals import course_completed
 from officers.models import OfficerProfile
+from training.assignments import assignment_reopen, officer_placed, progress_changed
 
 
 @receiver(post_save, sender=OfficerProfile)
@@ -27,3 +29,8 @@ def enrolment_started(sender: Any, instance: Enrolment, created: bool, **kwargs:
 @receiver(course_completed)
 def assignment_completed(sender: Any, enrolment: Enrolment, **kwargs: Any) -> None:
     progress_changed(user_id=enrolment.user_id, course_id=enrolment.course_id)
+
+
+@receiver(certificate_revoked)
+def certificate_withdrawn(sender: Any, certificate: Certificate, **kwargs: Any) -> None:
+    assignment_reopen(user_id=certificate.user_id, course_id=certificate.course_id)

@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from courses.assignments import refresher_assignments_sync
-from courses.models import Assignment, Reminder
+from certificates.models import Certificate
+from training.assignments import refresher_assignments_sync
+from training.models import Assignment, Reminder
 
 DUE_SOON_DAYS = 7
 
@@ -40,8 +41,8 @@ def _link(path: str) -> str:
 
 
 def _send_once(*, kind: str, user, assignment=None, certificate=None, context: dict) -> bool:  # noqa: ANN001
-    subject = render_to_string(f"courses/email/{kind}_subject.txt", context).strip()
-    body = render_to_string(f"courses/email/{kind}.txt", context)
+    subject = render_to_string(f"training/email/{kind}_subject.txt", context).strip()
+    body = render_to_string(f"training/email/{kind}.txt", context)
     try:
         with transaction.atomic():
             Reminder.objects.create(
@@ -68,8 +69,6 @@ def _assignment_context(assignment: Assignment) -> dict:
 
 
 def send_reminders(*, today: date | None = None) -> ReminderRun:
-    from certificates.models import Certificate
-
     today = today or timezone.localdate()
     run = ReminderRun(refreshers_assigned=refresher_assignments_sync(today))
     open_assignments = Assignment.objects.filter(
@@ -92,13 +91,8 @@ def send_reminders(*, today: date | None = None) -> ReminderRun:
             ):
                 run.sent[kind] = run.sent.get(kind, 0) + 1
     expiring = (
-        Certificate.objects.filter(
-            superseded_by__isnull=True,
-            revoked_at__isnull=True,
-            refresher_from__lte=today,
-            expires_on__gte=today,
-            user__is_active=True,
-        )
+        Certificate.objects.expiring(on=today)
+        .filter(user__is_active=True)
         .exclude(reminders__kind=Reminder.Kind.EXPIRING)
         .select_related("user")
     )

@@ -11,8 +11,8 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 
-from courses import admin_views as views
-from courses.matrix import completion_matrix
+from training import admin_views as views
+from training.matrix import completion_matrix
 
 
 @hooks.register("register_admin_urls")
@@ -82,7 +82,7 @@ def assign_item() -> MenuItem:
         reverse("training_assign"),
         icon_name="plus",
         order=20,
-        permission="courses.add_assignmentrule",
+        permission="training.add_assignmentrule",
     )
 
 
@@ -122,7 +122,7 @@ def exports_item() -> MenuItem:
         reverse("training_exports"),
         icon_name="download",
         order=80,
-        permission="courses.view_exportlog",
+        permission="training.view_exportlog",
     )
 
 
@@ -131,7 +131,7 @@ class TrainingPanel(Component):
 
     name = "pathways_training"
     order = 50
-    template_name = "courses/admin/home_panel.html"
+    template_name = "training/admin/home_panel.html"
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request

@@ -14,11 +14,12 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from courses.assignments import assignment_rule_create, refresher_assignments_sync
-from courses.models import Assignment, CoursePage, ExportLog, LessonPage, Reminder
-from courses.reminders import send_reminders
+from courses.models import CoursePage, LessonPage
 from officers.models import OfficerProfile, Role
 from tests.factories import make_course, make_officer
+from training.assignments import assignment_rule_create, refresher_assignments_sync
+from training.models import Assignment, ExportLog, Reminder
+from training.reminders import send_reminders
 
 TODAY = timezone.localdate
 

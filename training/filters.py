@@ -9,8 +9,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from courses.models import Assignment, CoursePage
+from certificates.models import Certificate
+from courses.models import CoursePage
 from officers.selectors import units_visible_to
+from training.models import Assignment
 
 
 def _units(request: Any) -> QuerySet:
@@ -43,8 +45,6 @@ class OverdueFilterSet(UnitCourseFilterSet):
 
 
 def certificate_filterset(date_field: str, label: str) -> type[UnitCourseFilterSet]:
-    from certificates.models import Certificate
-
     class CertificateFilterSet(UnitCourseFilterSet):
         unit_field = "user__officer__unit__path"
 

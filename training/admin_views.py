@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 from typing import IO, Any
 
 from django.contrib import messages
@@ -21,19 +20,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
+from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 
-from courses.assignments import assignment_rule_create
-from courses.filters import OverdueFilterSet, certificate_filterset
-from courses.forms_admin import AssignForm
-from courses.matrix import completion_matrix, matrix_csv_rows
-from courses.models import Assignment, Enrolment, ExportLog, Reminder
+from certificates.models import Certificate
+from courses.models import Enrolment
 from officers.models import OfficerProfile, Unit
 from officers.selectors import led_unit_paths, officers_visible_to, subtree_q
+from scenarios.models import Attempt
+from training.assignments import assignment_rule_create
+from training.filters import OverdueFilterSet, certificate_filterset
+from training.forms import AssignForm
+from training.matrix import completion_matrix, matrix_csv_rows
+from training.models import Assignment, ExportLog, Reminder
 
-VIEW_PERMISSION = "courses.view_assignment"
+VIEW_PERMISSION = "training.view_assignment"
 
 
 def _scope(request: HttpRequest, field: str) -> Q:
@@ -157,8 +160,6 @@ class OverdueView(TrainingIndexView):
 
     @property
     def columns(self) -> list[Any]:
-        from wagtail.admin.ui.tables import Column, DateColumn
-
         return [
             Column("user", label=_("Officer"), accessor="user"),
             Column("email", label=_("Email"), accessor="user.email"),
@@ -169,6 +170,7 @@ class OverdueView(TrainingIndexView):
 
 
 class CertificateListView(TrainingIndexView):
+    model = Certificate
     scope_field = "user__officer__unit__path"
     header_icon = "doc-full"
     list_export = [
@@ -190,20 +192,20 @@ class CertificateListView(TrainingIndexView):
         "state_label": "Status",
     }
 
-    def get_base_queryset(self) -> QuerySet:
-        from certificates.models import Certificate
+    def certificates(self) -> QuerySet:
+        """The certificates this list is about, before scope and filters."""
+        return Certificate.objects.all()
 
-        self.model = Certificate
+    def get_base_queryset(self) -> QuerySet:
         return (
-            Certificate.objects.filter(_scope(self.request, self.scope_field))
+            self.certificates()
+            .filter(_scope(self.request, self.scope_field))
             .select_related("user", "course")
             .order_by("expires_on")
         )
 
     @property
     def columns(self) -> list[Any]:
-        from wagtail.admin.ui.tables import Column, DateColumn
-
         return [
             Column("number", label=_("Number")),
             Column("officer_name", label=_("Officer")),
@@ -221,22 +223,25 @@ class ExpiringView(CertificateListView):
     index_results_url_name = "training_expiring_results"
     filterset_class = certificate_filterset("expires_on", gettext_lazy("Expires between"))
 
-    def get_base_queryset(self) -> QuerySet:
-        try:
-            days = max(1, min(int(self.request.GET.get("days", 60)), 3650))
-        except ValueError:
-            days = 60
+    def within_days(self) -> int | None:
+        """`?days=N` (1 to 3650): expiring within N days instead of the refresher window."""
+        days = self.request.GET.get("days", "")
+        if days.isascii() and days.isdigit():
+            return max(1, min(int(days), 3650))
+        return None
+
+    def get_page_subtitle(self) -> str:
+        days = self.within_days()
+        if days is None:
+            return _("In each course's refresher window")
+        return _("Expiring within %(n)s days") % {"n": days}
+
+    def certificates(self) -> QuerySet:
         today = timezone.localdate()
-        return (
-            super()
-            .get_base_queryset()
-            .filter(
-                superseded_by__isnull=True,
-                revoked_at__isnull=True,
-                expires_on__gte=today,
-                expires_on__lte=today + timedelta(days=days),
-            )
-        )
+        days = self.within_days()
+        if days is None:
+            return Certificate.objects.expiring(on=today)
+        return Certificate.objects.expiring_within(days=days, on=today)
 
 
 class ExpiredView(CertificateListView):
@@ -247,16 +252,8 @@ class ExpiredView(CertificateListView):
     index_results_url_name = "training_expired_results"
     filterset_class = certificate_filterset("expires_on", gettext_lazy("Expired between"))
 
-    def get_base_queryset(self) -> QuerySet:
-        return (
-            super()
-            .get_base_queryset()
-            .filter(
-                superseded_by__isnull=True,
-                revoked_at__isnull=True,
-                expires_on__lt=timezone.localdate(),
-            )
-        )
+    def certificates(self) -> QuerySet:
+        return Certificate.objects.expired(on=timezone.localdate())
 
 
 class RevokedView(CertificateListView):
@@ -267,8 +264,8 @@ class RevokedView(CertificateListView):
     index_results_url_name = "training_revoked_results"
     filterset_class = certificate_filterset("revoked_at", gettext_lazy("Revoked between"))
 
-    def get_base_queryset(self) -> QuerySet:
-        return super().get_base_queryset().filter(revoked_at__isnull=False)
+    def certificates(self) -> QuerySet:
+        return Certificate.objects.filter(revoked_at__isnull=False)
 
 
 class RemindersView(TrainingIndexView):
@@ -287,8 +284,6 @@ class RemindersView(TrainingIndexView):
 
     @property
     def columns(self) -> list[Any]:
-        from wagtail.admin.ui.tables import Column, DateColumn
-
         return [
             Column("user", label=_("Officer"), accessor="user"),
             Column("email", label=_("Email"), accessor="user.email"),
@@ -302,15 +297,13 @@ class ExportLogView(LeadViewMixin, IndexView):
     model = ExportLog
     page_title = gettext_lazy("Exports")
     header_icon = "download"
-    permission = "courses.view_exportlog"
+    permission = "training.view_exportlog"
     index_url_name = "training_exports"
     index_results_url_name = "training_exports_results"
     paginate_by = 50
 
     @property
     def columns(self) -> list[Any]:
-        from wagtail.admin.ui.tables import Column, DateColumn
-
         return [
             Column("user", label=_("Who"), accessor="user"),
             Column("what", label=_("What")),
@@ -320,7 +313,7 @@ class ExportLogView(LeadViewMixin, IndexView):
 
 
 class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
-    template_name = "courses/admin/matrix.html"
+    template_name = "training/admin/matrix.html"
     page_title = gettext_lazy("Completion matrix")
     header_icon = "table"
 
@@ -357,14 +350,11 @@ class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
 
 
 class TranscriptView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
-    template_name = "courses/admin/transcript.html"
+    template_name = "training/admin/transcript.html"
     page_title = gettext_lazy("Transcript")
     header_icon = "user"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from certificates.models import Certificate
-        from scenarios.models import Attempt
-
         context = super().get_context_data(**kwargs)
         profile = get_object_or_404(
             officers_visible_to(self.request.user), user_id=self.kwargs["user_id"]
@@ -391,8 +381,8 @@ class TranscriptView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
 
 
 class AssignView(LeadViewMixin, WagtailAdminTemplateMixin, FormView):
-    permission = "courses.add_assignmentrule"
-    template_name = "courses/admin/assign.html"
+    permission = "training.add_assignmentrule"
+    template_name = "training/admin/assign.html"
     form_class = AssignForm
     page_title = gettext_lazy("Assign a course")
     header_icon = "calendar-alt"

@@ -8,14 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils import timezone
 
-from courses.models import Assignment, CoursePage
+from certificates.models import Certificate
+from courses.models import CoursePage
 from officers.models import OfficerProfile, Unit, User
 from officers.selectors import led_unit_paths, subtree_q, user_can_manage_unit
+from training.models import Assignment
 
 
 @dataclass
@@ -80,17 +82,6 @@ def _counts(today: date) -> dict[str, Count]:
     }
 
 
-def _expiring(today: date) -> QuerySet:
-    from certificates.models import Certificate
-
-    return Certificate.objects.filter(
-        superseded_by__isnull=True,
-        revoked_at__isnull=True,
-        refresher_from__lte=today,
-        expires_on__gte=today,
-    )
-
-
 def _row_units(user: User, unit: Unit | None) -> tuple[list[Unit], bool]:
     """The units to show as rows, and whether `unit` itself is a leaf (then: officers)."""
     if unit is None:
@@ -130,7 +121,7 @@ def completion_matrix(user: User, *, unit: Unit | None = None, today: date | Non
                 if (row := lookup.get(item["key"])) is not None:
                     row.cell(item["course_id"]).add(Cell(**{k: item[k] for k in COUNTED}))
             expiring = (
-                _expiring(today)
+                Certificate.objects.expiring(on=today)
                 .filter(subtree_q(roots, "user__officer__unit__path"), course__in=courses)
                 .annotate(key=Substr("user__officer__unit__path", 1, length))
                 .values("key", "course_id")
@@ -175,7 +166,9 @@ def _officer_rows(unit: Unit, today: date) -> list[Row]:
         else:
             cell.not_started += 1
     for user_id, course_id in (
-        _expiring(today).filter(user_id__in=list(profiles)).values_list("user_id", "course_id")
+        Certificate.objects.expiring(on=today)
+        .filter(user_id__in=list(profiles))
+        .values_list("user_id", "course_id")
     ):
         rows[user_id].cell(course_id).expiring += 1
     return list(rows.values())

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from courses.reminders import send_reminders
+from training.reminders import send_reminders
 
 
 class Command(BaseCommand):

@@ -13,13 +13,14 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.models import Assignment, AssignmentRule, CoursePage, Enrolment
+from certificates.models import Certificate
+from courses.models import CoursePage, Enrolment
 from officers.models import OfficerProfile, Unit, User
 from officers.selectors import officers_visible_to, user_can_manage_unit
+from training.models import Assignment, AssignmentRule
 
 
 def due_on_for(rule: AssignmentRule, assigned_on: date) -> date:
@@ -31,14 +32,9 @@ def due_on_for(rule: AssignmentRule, assigned_on: date) -> date:
 def _current_certificates(
     course_id: int, user_ids: Iterable[int], today: date
 ) -> dict[int, object]:
-    from certificates.models import Certificate
-
-    rows = Certificate.objects.filter(
-        course_id=course_id,
-        user_id__in=list(user_ids),
-        superseded_by__isnull=True,
-        revoked_at__isnull=True,
-    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    rows = Certificate.objects.in_force(on=today).filter(
+        course_id=course_id, user_id__in=list(user_ids)
+    )
     return {c.user_id: c.issued_at for c in rows}
 
 
@@ -190,17 +186,10 @@ def progress_changed(*, user_id: int, course_id: int) -> None:
 def refresher_assignments_sync(today: date | None = None) -> int:
     """Assign the course again to officers whose certificate has entered its refresher
     window, due on the expiry date. Safe to run any number of times."""
-    from certificates.models import Certificate
-
     today = today or timezone.localdate()
     due = (
-        Certificate.objects.filter(
-            superseded_by__isnull=True,
-            revoked_at__isnull=True,
-            refresher_from__lte=today,
-            expires_on__gte=today - timedelta(days=365),
-            user__is_active=True,
-        )
+        Certificate.objects.refresher_due(on=today)
+        .filter(user__is_active=True)
         .exclude(refresher_assignments__isnull=False)
         .select_related("user__officer__unit", "course")
     )
@@ -229,3 +218,13 @@ def refresher_assignments_sync(today: date | None = None) -> int:
             )
         created += 1
     return created
+
+
+def assignment_reopen(*, user_id: int, course_id: int) -> None:
+    """A certificate was revoked: the officer's current assignment for the course is open
+    again unless another current certificate still covers it."""
+    if Certificate.objects.current().filter(user_id=user_id, course_id=course_id).exists():
+        return
+    Assignment.objects.filter(user_id=user_id, course_id=course_id, current=True).update(
+        completed_at=None
+    )

@@ -1,0 +1,181 @@
+"""What training leads ask for and what Pathways did about it: assignment rules, assignments,
+reminders and the export log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import CoursePage
+
+
+class AssignmentRule(models.Model):
+    """What a training lead asked for: a course, for a unit, intake or named officers, by a
+    date. Officers who join the unit later are assigned by the same rule."""
+
+    course = models.ForeignKey(
+        CoursePage,
+        on_delete=models.CASCADE,
+        related_name="assignment_rules",
+        verbose_name=_("course"),
+    )
+    unit = models.ForeignKey(
+        "officers.Unit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignment_rules",
+        verbose_name=_("unit or intake"),
+        help_text=_("Everyone in this unit and the units under it, now and later."),
+    )
+    officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("named officers")
+    )
+    due_date = models.DateField(_("due on"), null=True, blank=True)
+    due_days = models.PositiveIntegerField(
+        _("due after (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Days after the officer is assigned (for officers who join later, too)."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        target = self.unit.full_name if self.unit_id else _("named officers")
+        return f"{self.course} → {target}"
+
+
+class Assignment(models.Model):
+    """One officer asked to do one course by a date. `current` marks the latest per officer and
+    course, which is what the matrix, lists and reminders count."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("Assigned")
+        REFRESHER = "refresher", _("Refresher")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    course = models.ForeignKey(CoursePage, on_delete=models.CASCADE, related_name="assignments")
+    rule = models.ForeignKey(
+        AssignmentRule, on_delete=models.CASCADE, null=True, blank=True, related_name="assignments"
+    )
+    source_certificate = models.ForeignKey(
+        "certificates.Certificate",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="refresher_assignments",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ASSIGNED)
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+    due_on = models.DateField(_("due on"))
+    # Kept in step by training.assignments so that the matrix is one grouped query.
+    unit_path = models.CharField(max_length=255, blank=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    current = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        ordering = ["due_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "rule"],
+                condition=models.Q(rule__isnull=False),
+                name="training_assigned_once_per_rule",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "source_certificate"],
+                condition=models.Q(source_certificate__isnull=False),
+                name="training_one_refresher_per_certificate",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "course"],
+                condition=models.Q(current=True),
+                name="training_one_current_assignment",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["current", "course", "unit_path"]),
+            models.Index(fields=["current", "due_on"]),
+            models.Index(fields=["user", "course"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.course} · {self.due_on}"
+
+
+class Reminder(models.Model):
+    """An email reminder, recorded before it is sent: at most one per officer, assignment
+    (or certificate) and kind, however often or concurrently send_reminders runs."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("Course assigned")
+        DUE_SOON = "due_soon", _("Due in 7 days")
+        OVERDUE = "overdue", _("Overdue")
+        EXPIRING = "expiring", _("Certificate expiring")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    certificate = models.ForeignKey(
+        "certificates.Certificate",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+    )
+    subject = models.CharField(max_length=255)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "kind"],
+                condition=models.Q(assignment__isnull=False),
+                name="training_reminder_once_per_assignment",
+            ),
+            models.UniqueConstraint(
+                fields=["certificate", "kind"],
+                condition=models.Q(certificate__isnull=False),
+                name="training_reminder_once_per_certificate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.user}"
+
+
+class ExportLog(models.Model):
+    """Who exported what, when."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    what = models.CharField(max_length=100)
+    format = models.CharField(max_length=8)
+    filters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("export")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.what}.{self.format} by {self.user} at {self.created_at:%Y-%m-%d %H:%M}"
