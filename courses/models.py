@@ -20,7 +20,11 @@ from courses.blocks import LessonStreamBlock
 
 
 class LearnerPageMixin:
-    """Course content is for signed-in officers: progress is recorded per officer."""
+    """Course content is for signed-in officers: progress is recorded per officer.
+
+    Each page's `get_context` asks courses.selectors, which queries these page models; the
+    import sits inside `get_context` because the two modules of this app need each other.
+    """
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:

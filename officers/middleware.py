@@ -1,18 +1,48 @@
-"""Require two-factor authentication for training leads, authors and administrators."""
+"""Account middleware: an absolute session lifetime, and two-factor authentication required
+for training leads, authors and administrators."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from officers.roles import has_staff_role
+
+SIGNED_IN_AT = "pathways_signed_in_at"
+
+
+class SessionLifetimeMiddleware:
+    """End a session that is older than PATHWAYS_SESSION_ABSOLUTE_SECONDS, however active.
+
+    The idle timeout is Django's own (SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
+    The sign-in time is written to the session by officers.receivers on user_logged_in.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(SIGNED_IN_AT)
+            limit = settings.PATHWAYS_SESSION_ABSOLUTE_SECONDS
+            if started is None:
+                request.session[SIGNED_IN_AT] = time.time()
+            elif time.time() - started > limit:
+                logout(request)
+                messages.info(request, _("Your session has ended. Please sign in again."))
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
 
 # Paths a staff member without MFA may still use: setting it up, and signing out.
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/")

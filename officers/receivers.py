@@ -15,8 +15,9 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
+from officers.middleware import SIGNED_IN_AT
 from officers.models import Invitation, User
-from pathways.middleware import SIGNED_IN_AT
+from officers.roles import ensure_role_groups
 
 
 def end_sessions(user: User, *, keep: str | None = None) -> int:
@@ -83,6 +84,4 @@ def create_role_groups(sender: AppConfig, **kwargs: Any) -> None:
     # every permission the groups need exists.
     last = [c for c in apps.get_app_configs() if c.models_module is not None][-1]
     if sender.label == last.label:
-        from officers.roles import ensure_role_groups
-
         ensure_role_groups()

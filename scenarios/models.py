@@ -23,6 +23,7 @@ from wagtail.search import index
 
 from scenarios import engine
 from scenarios.blocks import StepBlock
+from scenarios.diagram import scenario_map
 from scenarios.mapping import scenario_from_values
 
 
@@ -91,8 +92,6 @@ class Scenario(
         return "scenarios/preview_learner.html"
 
     def get_preview_context(self, request: HttpRequest, mode_name: str) -> dict[str, Any]:
-        from scenarios.diagram import scenario_map
-
         context = super().get_preview_context(request, mode_name)
         scenario = self.to_engine()
         context["engine"] = scenario

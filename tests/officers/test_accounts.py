@@ -20,9 +20,9 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
 
+from officers.middleware import SIGNED_IN_AT
 from officers.models import Invitation, User
 from officers.rules import domain_allowed
-from pathways.middleware import SIGNED_IN_AT
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
