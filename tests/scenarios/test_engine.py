@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import os
@@ -46,7 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def stairwell_document() -> dict:
-    """The example from scenario-format.md, completed into a valid graph.
+    """The example from docs/scenario-format.md, completed into a valid graph.
 
     Paths (score): rouse, naloxone, stay -> good-outcome (7, pass);
     rouse, naloxone, leave -> handover (5, neutral); rouse, wait -> bad-outcome (0, fail);
@@ -1313,8 +1314,56 @@ def test_round_trip(original: Scenario) -> None:
 # --- Independence from Django -------------------------------------------------------------------
 
 
-def test_engine_does_not_import_django() -> None:
-    code = "import sys; import scenarios.engine; assert 'django' not in sys.modules"
+ENGINE_MODULES = (
+    "scenarios.engine",
+    "scenarios.engine.model",
+    "scenarios.engine.document",
+    "scenarios.engine.analysis",
+    "scenarios.engine.play",
+)
+
+
+def test_engine_modules_are_listed() -> None:
+    # A new module in the package must be added to ENGINE_MODULES, so the check below sees it.
+    package = REPO_ROOT / "scenarios" / "engine"
+    found = {"scenarios.engine." + path.stem for path in package.glob("*.py")}
+    assert found - {"scenarios.engine.__init__"} == set(ENGINE_MODULES) - {"scenarios.engine"}
+
+
+# What each module may import from the package: one direction only, so no cycles.
+ENGINE_LAYERS = {
+    "model": set(),
+    "analysis": {"model"},
+    "document": {"model", "analysis"},
+    "play": {"model", "analysis"},
+    "__init__": {"model", "analysis", "document", "play"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENGINE_LAYERS))
+def test_engine_modules_import_in_one_direction(name: str) -> None:
+    tree = ast.parse((REPO_ROOT / "scenarios" / "engine" / f"{name}.py").read_text())
+    top_level = set(tree.body)
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            assert node in top_level, f"{name}.py imports inside a function (line {node.lineno})"
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("scenarios"):
+            assert node.module.startswith("scenarios.engine."), node.module
+            imported.add(node.module.removeprefix("scenarios.engine."))
+    assert imported <= ENGINE_LAYERS[name]
+
+
+@pytest.mark.parametrize("module", ENGINE_MODULES)
+def test_engine_does_not_import_django(module: str) -> None:
+    # Each module on its own, in a fresh interpreter: importing one submodule first must not
+    # pull in Django either.
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('django', 'wagtail')))\n"
+        "assert not loaded, loaded\n"
+    )
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     environment.pop("DJANGO_SETTINGS_MODULE", None)
     completed = subprocess.run(
