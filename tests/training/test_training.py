@@ -303,6 +303,42 @@ def test_certificate_lists(org, north_lead, history, course, administrator, no_s
     assert certificate.number not in other.get("/admin/training/revoked/").content.decode()
 
 
+def test_the_matrix_and_the_expiring_list_mean_the_same_thing(
+    org, north_lead, history, course, no_staff_mfa
+):
+    """Expiring is the course's refresher window everywhere; "within N days" is only the
+    list's named filter."""
+    from certificates.models import Certificate
+    from training.matrix import completion_matrix
+
+    certificate = Certificate.objects.get(user=history["dundee"][0])
+    client = lead_client(north_lead)
+
+    def in_matrix() -> int:
+        return completion_matrix(north_lead, unit=org.dundee).totals.cell(course.pk).expiring
+
+    def in_list(query: str = "") -> bool:
+        page = client.get(f"/admin/training/expiring/{query}").content.decode()
+        return certificate.number in page
+
+    # 90 days before expiry, outside a 60-day refresher window: in neither.
+    Certificate.objects.filter(pk=certificate.pk).update(
+        expires_on=TODAY() + timedelta(days=90),
+        refresher_window_days=60,
+        refresher_from=TODAY() + timedelta(days=30),
+    )
+    assert (in_matrix(), in_list()) == (0, False)
+    assert in_list("?days=120") and "Expiring within 120 days" in client.get(
+        "/admin/training/expiring/?days=120"
+    ).content.decode()
+    # Inside the window: in both.
+    certificate.refresh_from_db()
+    certificate.expires_on = TODAY() + timedelta(days=30)
+    certificate.save()
+    assert (in_matrix(), in_list()) == (1, True)
+    assert "refresher window" in client.get("/admin/training/expiring/").content.decode()
+
+
 def test_transcript_shows_everything(org, north_lead, history, course, no_staff_mfa):
     officer = history["dundee"][0]
     body = lead_client(north_lead).get(f"/admin/training/officers/{officer.pk}/transcript/")
