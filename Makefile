@@ -37,6 +37,7 @@ test: install $(NODE_STAMP)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Figures on gunicorn + PostgreSQL (127.0.0.1:5432, databases pathways_bench*; see
 # docs/performance.md). `make bench BENCH_SIZES=1000,16000` skips the 150,000-officer matrix.

@@ -1,4 +1,4 @@
-"""Learners work through courses: pages, completion, continue, My learning, search."""
+"""Learners work through courses: pages, completion, continue, search."""
 
 from __future__ import annotations
 
@@ -167,19 +167,6 @@ def test_progress_is_per_officer(signed_in, learner, course, org) -> None:
     c.force_login(other)
     assert c.get(f"/learning/courses/{course.pk}/continue/")["Location"] == lessons(course)[0].url
     assert "Nothing in progress" in c.get("/learning/").content.decode()
-
-
-def test_my_learning_shows_progress_and_completed(signed_in, home, course) -> None:
-    other = make_course(home, title="Stigma and language", modules=1, lessons=1)
-    complete(signed_in, lessons(course)[0])
-    complete(signed_in, lessons(other)[0])
-    body = signed_in.get("/learning/").content.decode()
-    assert "Naloxone basics" in body
-    assert "1 of 4 lessons done (25%)" in body
-    assert 'value="1"' in body and 'max="4"' in body
-    assert f'href="/learning/courses/{course.pk}/continue/"' in body
-    completed = body.split('id="completed"', 1)[1]
-    assert "Stigma and language" in completed
 
 
 def test_content_warning_comes_first_with_a_choice(signed_in, course) -> None:

@@ -68,9 +68,9 @@ def test_a_database_from_before_the_move_keeps_its_rows_and_permissions(org, hom
             user_id=lead.pk, what="matrix", format="csv", filters={"unit": "3"}
         )
         content_types = old.get_model("contenttypes", "ContentType").objects
-        assert set(
-            content_types.filter(model__in=MOVED).values_list("app_label", flat=True)
-        ) == {"courses"}
+        assert set(content_types.filter(model__in=MOVED).values_list("app_label", flat=True)) == {
+            "courses"
+        }
     finally:
         _migrate(_latest())
 

@@ -328,9 +328,11 @@ def test_the_matrix_and_the_expiring_list_mean_the_same_thing(
         refresher_from=TODAY() + timedelta(days=30),
     )
     assert (in_matrix(), in_list()) == (0, False)
-    assert in_list("?days=120") and "Expiring within 120 days" in client.get(
-        "/admin/training/expiring/?days=120"
-    ).content.decode()
+    assert (
+        in_list("?days=120")
+        and "Expiring within 120 days"
+        in client.get("/admin/training/expiring/?days=120").content.decode()
+    )
     # Inside the window: in both.
     certificate.refresh_from_db()
     certificate.expires_on = TODAY() + timedelta(days=30)
