@@ -51,12 +51,16 @@ PAGES = [
     "module page",
     "lesson with a content warning, before continuing",
     "lesson with a content warning, after continuing",
-    "lesson with a question answered",
+    "lesson with a question answered rightly",
+    "lesson with a question answered wrongly",
     "search results",
     "lesson with a scenario",
     "scenario step",
     "scenario feedback",
-    "scenario result",
+    "scenario result, passed",
+    "scenario feedback, last choice of a route that does not pass",
+    "scenario result, not passed",
+    "My learning (recruit, a course in progress)",
     "account: email addresses",
     "account: two-factor authentication",
     "account: sessions",
@@ -168,9 +172,14 @@ def walk(page, visit: Callable[[str], None]) -> list[str]:  # noqa: ANN001
     block = next(b for b in questioned.body if b.block_type == "question")
     page.goto(questioned.url)
     _accept_warning(page)
-    page.goto(f"{questioned.url}?warning=accepted&answer-{block.id}=0")
-    at("lesson with a question answered")
-    assert page.locator(".question__result").count() == 1
+    options = list(block.value["options"])
+    right = next(i for i, option in enumerate(options) if option["correct"])
+    wrong = next(i for i, option in enumerate(options) if not option["correct"])
+    answered = f"{questioned.url}?warning=accepted&answer-{block.id}="
+    at("lesson with a question answered rightly", f"{answered}{right}")
+    assert page.locator(".option--right").count() == 1
+    at("lesson with a question answered wrongly", f"{answered}{wrong}")
+    assert page.locator(".option--wrong").count() == 1
     at("search results", "/learning/search/?q=naloxone")
     assert "found" in page.inner_text("main")
 
@@ -178,6 +187,7 @@ def walk(page, visit: Callable[[str], None]) -> list[str]:  # noqa: ANN001
     played = _lesson_with("scenario")
     scenario = Scenario.objects.get(pk=played.scenario_ids[0])
     route = route_with(scenario.to_engine(), passed=True)
+    failing = route_with(scenario.to_engine(), passed=False)
     page.goto(played.url)
     _accept_warning(page)
     at("lesson with a scenario")
@@ -196,7 +206,33 @@ def walk(page, visit: Callable[[str], None]) -> list[str]:  # noqa: ANN001
         ).click()
         page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Passed"
-    at("scenario result")
+    at("scenario result, passed")
+    page.get_by_role("button", name="Try again").click()
+    page.wait_for_load_state()
+    for number, (_step, index) in enumerate(failing, start=1):
+        page.locator(f"#choice-{index}").check()
+        page.get_by_role("button", name="Make this choice").click()
+        page.wait_for_load_state()
+        if number == len(failing):
+            at("scenario feedback, last choice of a route that does not pass")
+        page.get_by_role("link", name="Continue").or_(
+            page.get_by_role("link", name="See how you did")
+        ).click()
+        page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Not passed"
+    at("scenario result, not passed")
+
+    # A course in progress: My learning shows its progress bar.
+    page.goto(course.url)
+    page.get_by_role("link", name="Start the course").or_(
+        page.get_by_role("link", name="Continue", exact=True)
+    ).click()
+    page.wait_for_load_state()
+    _accept_warning(page)
+    page.get_by_role("button", name="Mark as complete").click()
+    page.wait_for_load_state()
+    at("My learning (recruit, a course in progress)", "/learning/")
+    assert "lessons done" in page.inner_text("main")
 
     # The recruit's account pages.
     at("account: email addresses", "/accounts/email/")
