@@ -30,7 +30,7 @@ from scenarios.mapping import scenario_from_values
 class Scenario(
     PreviewableMixin, DraftStateMixin, LockableMixin, RevisionMixin, index.Indexed, models.Model
 ):
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=engine.MAX_TITLE)
     summary = models.TextField(_("summary"), blank=True, help_text=_("Shown before the start."))
     pass_mark = models.PositiveSmallIntegerField(
         _("pass mark (%)"),

@@ -17,6 +17,7 @@ from scenarios.engine.model import (
     FORMAT,
     MAX_BYTES,
     MAX_STEPS,
+    MAX_TITLE,
     OUTCOMES,
     POINTS_MAX,
     POINTS_MIN,
@@ -184,7 +185,14 @@ class _Reader:
                 self.error(at, f"Unknown key {_show(key)} (expected {expected}).", graph=False)
 
     def text(
-        self, obj: dict[object, object], name: str, at: _At, *, required: bool, blank_ok: bool
+        self,
+        obj: dict[object, object],
+        name: str,
+        at: _At,
+        *,
+        required: bool,
+        blank_ok: bool,
+        max_length: int | None = None,
     ) -> str:
         if name not in obj:
             if required:
@@ -196,6 +204,12 @@ class _Reader:
             return ""
         if not blank_ok and not value.strip():
             self.error(at, f'"{name}" must not be empty.', graph=False)
+        if max_length is not None and len(value) > max_length:
+            self.error(
+                at,
+                f'"{name}" is {len(value)} characters long; the limit is {max_length}.',
+                graph=False,
+            )
         markup = _MARKUP.search(value)
         if markup:
             self.error(
@@ -251,7 +265,7 @@ def _read_document(data: object) -> tuple[Scenario | None, list[Problem]]:
         reader.error(doc, f'"format" is missing; it must be "{FORMAT}".', graph=False)
     elif data["format"] != FORMAT:
         reader.error(doc, f'"format" must be "{FORMAT}", not {_show(data["format"])}.', graph=False)
-    title = reader.text(data, "title", doc, required=True, blank_ok=False)
+    title = reader.text(data, "title", doc, required=True, blank_ok=False, max_length=MAX_TITLE)
     summary = reader.text(data, "summary", doc, required=False, blank_ok=True)
     if "pass_mark" not in data:
         reader.error(doc, '"pass_mark" is missing.', graph=True)

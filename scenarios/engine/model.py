@@ -15,6 +15,7 @@ from functools import cached_property
 FORMAT = "pathways-scenario/1"
 MAX_BYTES = 1_000_000
 MAX_STEPS = 500
+MAX_TITLE = 200  # characters; the stored scenario's title column is this long
 PATH_LIMIT = 10_000
 POINTS_MIN = -10
 POINTS_MAX = 10

@@ -462,6 +462,15 @@ def test_control_characters_are_rejected(doc: dict) -> None:
     assert only(parse_problems(doc)) == Problem("arrive", '"text" contains control characters.')
 
 
+def test_a_title_longer_than_the_stored_column_is_a_listed_problem(doc: dict) -> None:
+    doc["title"] = "T" * engine.MAX_TITLE
+    assert parse_document(doc).title == "T" * engine.MAX_TITLE
+    doc["title"] = "T" * (engine.MAX_TITLE + 1)
+    assert only(parse_problems(doc)) == Problem(
+        None, f'"title" is {engine.MAX_TITLE + 1} characters long; the limit is {engine.MAX_TITLE}.'
+    )
+
+
 def test_paragraphs_and_tabs_are_plain_text(doc: dict) -> None:
     doc["steps"][0]["text"] = "One.\r\n\r\nTwo.\n\n\tThree."
     assert parse_document(doc).step("arrive").text == "One.\r\n\r\nTwo.\n\n\tThree."
