@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Revision
 
 from certificates.rules import STATE_LABELS, State, refresher_from_for, state_of
+from officers.links import absolute_url
 
 # Refreshers are not chased for a certificate that expired longer ago than this.
 REFRESHER_LOOKBACK_DAYS = 365
@@ -169,4 +170,4 @@ class Certificate(models.Model):
         return reverse("certificates:verify", args=[self.code])
 
     def verify_url(self) -> str:
-        return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + self.verify_path()
+        return absolute_url(self.verify_path())

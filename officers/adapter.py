@@ -1,14 +1,29 @@
-"""allauth override point: who may sign up."""
+"""allauth override points: who may sign up, the links in allauth's emails, and the key of the
+per-account sign-in failure limit."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from officers.links import absolute_url, site_domain
 from officers.models import Invitation
 from officers.rules import domain_allowed
+
+
+def _on_our_site(value: Any) -> Any:
+    """An absolute link allauth built (to one of our pages) moved onto PATHWAYS_BASE_URL."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        parts = urlsplit(value)
+        return absolute_url(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
+    return value
 
 
 def signup_allowed_for(email: str) -> bool:
@@ -32,3 +47,21 @@ class AccountAdapter(DefaultAccountAdapter):
                 % {"domains": domains}
             )
         return email
+
+    # --- Links: allauth builds them from the request's Host header (which a client chooses, port
+    # included); every link and the site's name in its emails come from PATHWAYS_BASE_URL.
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        context = {name: _on_our_site(value) for name, value in context.items()}
+        context["current_site"] = SimpleNamespace(
+            domain=site_domain(), name=settings.WAGTAIL_SITE_NAME
+        )
+        super().send_mail(template_prefix, email, context)
+
+    # --- Sign-in failures: allauth keys the per-account limit on the site's domain, which
+    # without django.contrib.sites is the Host header, port included; a client that changes the
+    # port would get a fresh allowance. The key is the address alone.
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"pathways:{str(login).strip().lower()}"

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from officers.links import absolute_url
 from officers.models import Invitation, OfficerProfile, Role, Unit, User
 from officers.roles import has_staff_role, parse_role, primary_role, user_set_role
 from officers.selectors import user_can_manage_unit
@@ -400,7 +401,7 @@ def invitation_url(user: User) -> str:
         "account_reset_password_from_key",
         kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
     )
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+    return absolute_url(path)
 
 
 def invite_users(users: Iterable[User]) -> int:
@@ -423,7 +424,7 @@ def invitation_send(invitation: Invitation) -> None:
     """Email an invited address the link to sign up."""
     context = {
         "invitation": invitation,
-        "url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("account_signup"),
+        "url": absolute_url(reverse("account_signup")),
     }
     send_mail(
         f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to Pathways",

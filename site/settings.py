@@ -304,9 +304,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 WAGTAIL_SITE_NAME = "Pathways"
 WAGTAILADMIN_BASE_URL = os.environ.get("PATHWAYS_BASE_URL", "http://127.0.0.1:8000")
 # The admin signs in through allauth's pages, so MFA and rate limits apply there too.
-WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+# Wagtail sends people without admin access here; pathways.views sends them on to allauth.
+WAGTAILADMIN_LOGIN_URL = "/admin/login/"
 WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
+# Passwords and email addresses change only through allauth (verification, sessions ended).
 WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 5 * 1024 * 1024
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt", "csv"]

@@ -1,18 +1,25 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
-from django.views.generic import RedirectView
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from pathways import views
+
 urlpatterns = [
-    # The Wagtail admin signs in through allauth, so MFA and rate limits apply there too.
-    path(
-        "admin/login/",
-        RedirectView.as_view(url="/accounts/login/", query_string=True),
-        name="wagtailadmin_login",
+    # One sign-in path, allauth's: Wagtail's admin and front-end sign-in routes lead there, so
+    # MFA, rate limits and email verification apply everywhere. These come before Wagtail's
+    # own URLs, which would otherwise answer them.
+    path("admin/login/", views.sign_in_redirect_view, name="wagtailadmin_login"),
+    path("_util/login/", views.sign_in_redirect_view, name="wagtailcore_login"),
+    re_path(
+        r"^admin/password_reset/",
+        views.password_reset_redirect_view,
+        name="wagtailadmin_password_reset",
     ),
+    path("admin/failwhale/", views.not_found_view, name="wagtailadmin_error_test"),
+    path("admin/test404/", views.not_found_view, name="pathways_admin_test404"),
     path("accounts/", include("allauth.urls")),
     path("learning/", include("training.urls")),
     path("learning/", include("courses.urls")),

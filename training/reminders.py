@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from certificates.models import Certificate
+from officers.links import absolute_url
 from training.assignments import refresher_assignments_sync
 from training.models import Assignment, Reminder
 
@@ -34,10 +35,6 @@ class ReminderRun:
             f"Refresher assignments made: {self.refreshers_assigned}. "
             f"Reminders sent: {', '.join(parts) if parts else 'none'}."
         )
-
-
-def _link(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
 def _send_once(*, kind: str, user, assignment=None, certificate=None, context: dict) -> bool:  # noqa: ANN001
@@ -63,7 +60,7 @@ def _assignment_context(assignment: Assignment) -> dict:
         "user": assignment.user,
         "course": assignment.course,
         "due_on": assignment.due_on,
-        "url": _link(f"/learning/courses/{assignment.course_id}/continue/"),
+        "url": absolute_url(f"/learning/courses/{assignment.course_id}/continue/"),
         "refresher": assignment.kind == Assignment.Kind.REFRESHER,
     }
 
@@ -100,7 +97,7 @@ def send_reminders(*, today: date | None = None) -> ReminderRun:
         context = {
             "user": certificate.user,
             "certificate": certificate,
-            "url": _link(f"/learning/courses/{certificate.course_id}/continue/"),
+            "url": absolute_url(f"/learning/courses/{certificate.course_id}/continue/"),
         }
         if _send_once(
             kind=Reminder.Kind.EXPIRING,

@@ -56,17 +56,22 @@ def victim_state(user: User) -> tuple[Any, ...]:
     )
 
 
+# allauth's sign-in, or the admin's door to it (which shows a signed-in officer without admin
+# access why they cannot come in).
+SIGN_IN = ("/accounts/login/", "/admin/login/")
+
+
 def assert_refused(who: str, response: HttpResponse, url: str, *, listing: bool = False) -> None:
     status, location = response.status_code, response.get("Location", "")
     if who == "anonymous":
-        assert status == 302 and location.startswith("/accounts/login/"), (url, status, location)
+        assert status == 302 and location.startswith(SIGN_IN), (url, status, location)
         return
     if listing and status == 200:
         return  # allowed to look, but the listing must be empty of the victim (checked by caller)
     refused = status in (403, 404) or (
         # Wagtail refuses admin views with a redirect: to the dashboard (with a "no permission"
         # message) for staff, to sign-in for someone without admin access.
-        status == 302 and (location == "/admin/" or location.startswith("/accounts/login/"))
+        status == 302 and (location == "/admin/" or location.startswith(SIGN_IN))
     )
     assert refused, (who, url, status, location)
 
