@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from officers.links import absolute_url
 from officers.models import Invitation, OfficerProfile, Role, Unit, User
-from officers.roles import has_staff_role, parse_role, primary_role, user_set_role
+from officers.roles import GROUP_NAMES, STAFF_ROLES, parse_role, primary_role, user_set_role
 from officers.selectors import user_can_manage_unit
 
 CSV_COLUMNS = (
@@ -258,9 +258,16 @@ def _check_against_database(
             "user", "unit"
         )
     }
-    staff = set(
-        User.objects.filter(email__in=emails).filter(is_staff=True).values_list("email", flat=True)
-    ) | {email for email, p in profiles.items() if has_staff_role(p.user)}
+    accounts = {
+        u.email: u
+        for u in User.objects.filter(email__in=emails).prefetch_related("groups")
+    }
+    staff_groups = {GROUP_NAMES[r] for r in STAFF_ROLES}
+    staff = {
+        email
+        for email, u in accounts.items()
+        if u.is_staff or u.is_superuser or any(g.name in staff_groups for g in u.groups.all())
+    }
     number_owner = {
         (p.force_id, p.service_number.lower()): p.user.email
         for p in OfficerProfile.objects.filter(
@@ -305,13 +312,21 @@ def _check_against_database(
                     f"{row.email} has a staff role; only an administrator can change their record",
                 )
             )
-        profile = profiles.get(row.email)
-        if (
-            profile is not None
-            and profile.unit is not None
-            and not (user_can_manage_unit(actor, profile.unit))
-        ):
-            errors.append(RowError(row.line, f"{row.email} belongs to a unit you do not lead"))
+        elif row.email in accounts:
+            # An existing account is the lead's to update only if it is already an officer in
+            # one of their units: not a self sign-up with no unit yet, not staff made in the
+            # Users admin with no officer profile, not an officer elsewhere.
+            profile = profiles.get(row.email)
+            if profile is None or profile.unit is None:
+                errors.append(
+                    RowError(
+                        row.line,
+                        f"{row.email} already has an account that is not in any unit; "
+                        "ask an administrator to place it",
+                    )
+                )
+            elif not user_can_manage_unit(actor, profile.unit):
+                errors.append(RowError(row.line, f"{row.email} belongs to a unit you do not lead"))
     return errors
 
 

@@ -342,6 +342,44 @@ def test_training_lead_imports_learners_into_their_units_only(
     assert snapshot() == before
 
 
+def test_a_leads_import_never_takes_over_accounts_outside_their_units(org, north_lead) -> None:
+    """A self sign-up with no unit, an account with no officer profile (staff made in
+    Wagtail's Users admin), an officer with no unit, and staff in any form are left alone."""
+    from officers.roles import user_set_role
+
+    signed_up = User.objects.create_user(email="self.signup@police.scot", password="x" * 12)
+    unplaced = User.objects.create_user(email="unplaced@police.scot", password="x" * 12)
+    OfficerProfile.objects.create(user=unplaced, force=org.force, unit=None, service_number="U1")
+    author = User.objects.create_user(email="wagtail.author@police.scot", password="x" * 12)
+    user_set_role(user=author, role=Role.AUTHOR)
+    lead = User.objects.create_user(email="Other.Lead@police.scot", password="x" * 12)
+    user_set_role(user=lead, role=Role.TRAINING_LEAD)
+    before = snapshot()
+    names = {u.pk: (u.first_name, u.last_name) for u in User.objects.all()}
+    rows = [
+        f"{u.email},Taken,Over,T{n},Police Scotland,North/Tayside,Constable,learner"
+        for n, u in enumerate((signed_up, unplaced, author, lead))
+    ]
+    with pytest.raises(ImportRejected) as rejected:
+        import_officers(csv_bytes(*rows), actor=north_lead)
+    messages = [str(e) for e in rejected.value.errors]
+    assert "not in any unit" in messages[0] and "not in any unit" in messages[1]
+    assert "staff role" in messages[2] and "staff role" in messages[3]
+    assert snapshot() == before
+    assert {u.pk: (u.first_name, u.last_name) for u in User.objects.all()} == names
+    assert primary_role(author) == Role.AUTHOR and primary_role(lead) == Role.TRAINING_LEAD
+    assert OfficerProfile.objects.get(user=unplaced).unit is None
+
+
+def test_an_administrator_may_place_an_account_that_has_no_unit(org) -> None:
+    signed_up = User.objects.create_user(email="self.signup@police.scot", password="x" * 12)
+    import_officers(
+        csv_bytes(f"{signed_up.email},Self,Signup,S1,Police Scotland,North,Constable,learner"),
+        send_invitations=False,
+    )
+    assert signed_up.officer.unit.name == "North"
+
+
 def test_learner_cannot_reach_the_import(client, learner) -> None:
     client.force_login(learner)
     response = upload(client, GOOD)
