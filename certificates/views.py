@@ -23,6 +23,11 @@ def download_view(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = certificates_visible_to(request.user).filter(pk=pk).first()
     if certificate is None:  # someone else's certificate looks exactly like a missing one
         raise Http404("No such certificate.")
+    if certificate.revoked_at is not None:
+        # A revoked certificate proves nothing: its PDF is withheld, and the reason shown.
+        return render(
+            request, "certificates/revoked.html", {"certificate": certificate}, status=410
+        )
     if not pdf_available(certificate):
         certificate_request_pdf(certificate)
         certificate.refresh_from_db()

@@ -286,3 +286,18 @@ def test_verification_is_rate_limited(certified, settings) -> None:
     response = anonymous.get(f"/certificates/verify/{certified.code}/")
     assert response.status_code == 429
     assert "Try again in a minute" in response.content.decode()
+
+
+def test_a_revoked_certificates_pdf_is_withheld_and_the_owner_told_why(
+    certified, administrator, client
+) -> None:
+    assert client.get(f"/certificates/{certified.pk}/download/").status_code == 200
+    certificate_revoke(
+        certificate=certified, by=administrator, reason="Completed on <b>someone else's</b> account"
+    )
+    response = client.get(f"/certificates/{certified.pk}/download/")
+    body = response.content.decode()
+    assert response.status_code == 410 and response["Content-Type"].startswith("text/html")
+    assert certified.number in body and "revoked on" in body
+    assert "Completed on &lt;b&gt;someone else&#x27;s&lt;/b&gt; account" in body
+    assert "Why revoked" in client.get("/learning/").content.decode()

@@ -411,6 +411,8 @@ def test_two_app_servers_and_a_worker_share_one_database(deployment: Deployment)
     plain = anonymous.get(a, "/accounts/login/", proxied=False)
     assert plain.status == 301
     assert plain.headers["Location"] == f"https://{HOST}:{a}/accounts/login/"
+    # gunicorn.conf.py: the Server header names neither gunicorn nor a version.
+    assert plain.headers["Server"] == "Pathways"
 
     # WhiteNoise serves the collected, hashed static files with DEBUG off.
     login_page = anonymous.get(b, "/accounts/login/")
