@@ -1,5 +1,5 @@
-"""Account middleware: an absolute session lifetime, and two-factor authentication required
-for training leads, authors and administrators."""
+"""Account middleware: session lifetimes (idle and absolute), and two-factor authentication
+required for training leads, authors and administrators."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -19,12 +20,18 @@ from django.utils.translation import gettext as _
 from officers.roles import has_staff_role
 
 SIGNED_IN_AT = "pathways_signed_in_at"
+SEEN_AT = "pathways_seen_at"
 
 
 class SessionLifetimeMiddleware:
-    """End a session that is older than PATHWAYS_SESSION_ABSOLUTE_SECONDS, however active.
+    """End a session that is older than PATHWAYS_SESSION_ABSOLUTE_SECONDS, however active, and
+    keep an active one alive without writing to the database on every request.
 
-    The idle timeout is Django's own (SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
+    The idle timeout is Django's own expiry (SESSION_COOKIE_AGE). Instead of saving the session
+    on every request (SESSION_SAVE_EVERY_REQUEST), activity is written at most once every
+    PATHWAYS_ACTIVITY_WRITE_SECONDS: the session's expiry moves on, and allauth's list of
+    sessions (last seen, address, browser) is brought up to date. A session idle for
+    SESSION_COOKIE_AGE less that interval may end, never one idle for less.
     The sign-in time is written to the session by officers.receivers on user_logged_in.
     """
 
@@ -33,14 +40,19 @@ class SessionLifetimeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            started = request.session.get(SIGNED_IN_AT)
-            limit = settings.PATHWAYS_SESSION_ABSOLUTE_SECONDS
+            now = time.time()
+            session = request.session
+            started = session.get(SIGNED_IN_AT)
             if started is None:
-                request.session[SIGNED_IN_AT] = time.time()
-            elif time.time() - started > limit:
+                session[SIGNED_IN_AT] = now
+            elif now - started > settings.PATHWAYS_SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 messages.info(request, _("Your session has ended. Please sign in again."))
                 return redirect_to_login(request.get_full_path())
+            if now - session.get(SEEN_AT, 0) >= settings.PATHWAYS_ACTIVITY_WRITE_SECONDS:
+                session[SEEN_AT] = now
+                if session.session_key:
+                    UserSession.objects.create_from_request(request)
         return self.get_response(request)
 
 

@@ -127,6 +127,19 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves one machine and a handful of people at once (README). For
+    # that: readers never wait for a writer (WAL), a writer waits its turn for up to 20 s
+    # instead of failing with "database is locked", and a transaction that will write takes
+    # the lock when it begins (IMMEDIATE), so two of them never deadlock half-way.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
+else:
+    # A kept connection is checked before use, so a database restart costs no request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: shared by every process (rate limits live here). Redis in production.
@@ -189,7 +202,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Pathways"
-USERSESSIONS_TRACK_ACTIVITY = True
+# Activity (allauth's "last seen" and the session's expiry) is written at most this often by
+# officers.middleware.SessionLifetimeMiddleware, not on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
+PATHWAYS_ACTIVITY_WRITE_SECONDS = env_int("PATHWAYS_ACTIVITY_WRITE_SECONDS", 300)
 # Behind N reverse proxies that append to X-Forwarded-For, set this to N so that rate limits
 # count each client, not the proxy (allauth reads it; certificate checks use allauth's value).
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("PATHWAYS_TRUSTED_PROXY_COUNT", 0)
@@ -204,9 +220,10 @@ PATHWAYS_MAX_CSV_BYTES = env_int("PATHWAYS_MAX_CSV_BYTES", 5 * 1024 * 1024)
 PATHWAYS_VERIFY_RATE_PER_MINUTE = env_int("PATHWAYS_VERIFY_RATE_PER_MINUTE", 30)
 
 # --- Sessions: stored in the database (shared by every process).
-# Idle timeout: a session unused for this long ends (the expiry moves on every request).
+# Idle timeout: a session unused for this long ends. Its expiry moves on when activity is
+# written (at most every PATHWAYS_ACTIVITY_WRITE_SECONDS), so a request need not write.
 SESSION_COOKIE_AGE = env_int("PATHWAYS_SESSION_IDLE_SECONDS", 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 # Absolute lifetime: however active, a session ends this long after sign-in.
 PATHWAYS_SESSION_ABSOLUTE_SECONDS = env_int("PATHWAYS_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -301,8 +301,41 @@ def test_absolute_session_lifetime(learner, home, settings) -> None:
 
 
 def test_idle_timeout_is_djangos_session_age(settings) -> None:
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
-    assert 0 < settings.SESSION_COOKIE_AGE < settings.PATHWAYS_SESSION_ABSOLUTE_SECONDS
+    assert 0 < settings.PATHWAYS_ACTIVITY_WRITE_SECONDS < settings.SESSION_COOKIE_AGE
+    assert settings.SESSION_COOKIE_AGE < settings.PATHWAYS_SESSION_ABSOLUTE_SECONDS
+
+
+def test_activity_is_written_at_most_once_an_interval(learner, home, settings) -> None:
+    """A signed-in page view does not write the session or allauth's session list every
+    time; after the interval it does, moving the idle expiry on."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from officers.middleware import SEEN_AT
+
+    phone = Client()
+    phone.post("/accounts/login/", {"login": learner.email, "password": PASSWORD})
+    phone.get("/")  # the first page after sign-in writes the activity
+    key = phone.session.session_key
+    seen = UserSession.objects.get(session_key=key).last_seen_at
+
+    def writes(path: str) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert phone.get(path).status_code == 200
+        return [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))
+        ]
+
+    assert writes("/") == [] and writes("/learning/") == []
+    session = phone.session
+    session[SEEN_AT] = time.time() - settings.PATHWAYS_ACTIVITY_WRITE_SECONDS - 1
+    session.save()
+    before = Session.objects.get(session_key=key).expire_date
+    assert writes("/") != []
+    assert UserSession.objects.get(session_key=key).last_seen_at > seen
+    assert Session.objects.get(session_key=key).expire_date > before
 
 
 def test_logout_needs_post_with_csrf(learner, home) -> None:
