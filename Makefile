@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 run: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	DJANGO_DEBUG=1 PATHWAYS_BASE_URL=$${PATHWAYS_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \

@@ -231,6 +231,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- Security headers. HTTPS settings follow DEBUG: on in production, off locally.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer checks the app servers over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# /health/worker/ says "late" when a background task has waited longer than this.
+PATHWAYS_HEALTH_TASK_WAIT_SECONDS = env_int("PATHWAYS_HEALTH_TASK_WAIT_SECONDS", 600)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -319,7 +323,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Wagtail
 WAGTAIL_SITE_NAME = "Pathways"
-WAGTAILADMIN_BASE_URL = os.environ.get("PATHWAYS_BASE_URL", "http://127.0.0.1:8000")
+# The site's public address: every absolute link (emails, QR codes on certificates) is built
+# from it, never from a request's Host header. Local development defaults to runserver's.
+WAGTAILADMIN_BASE_URL = os.environ.get("PATHWAYS_BASE_URL", "").strip().rstrip("/")
+if not WAGTAILADMIN_BASE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set PATHWAYS_BASE_URL to the site's public address "
+            "(e.g. https://pathways.example.police.uk): emails and certificates link to it."
+        )
+    WAGTAILADMIN_BASE_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 # The admin signs in through allauth's pages, so MFA and rate limits apply there too.
 # Wagtail sends people without admin access here; pathways.views sends them on to allauth.
 WAGTAILADMIN_LOGIN_URL = "/admin/login/"

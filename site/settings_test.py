@@ -8,6 +8,7 @@ os.environ.setdefault(
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("PATHWAYS_TASKS_IMMEDIATE", "1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("PATHWAYS_BASE_URL", "http://127.0.0.1:8000")
 
 from pathways.settings import *  # noqa: E402, F403
 

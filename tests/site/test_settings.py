@@ -14,6 +14,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "k9$Zq2!vR7@pL4#xT8&mW1^bN6*cY3(eH5)jF0_sD2+gA7=uK4",
     "DJANGO_ALLOWED_HOSTS": "pathways.example.police.uk",
+    "PATHWAYS_BASE_URL": "https://pathways.example.police.uk",
 }
 
 
@@ -60,6 +61,20 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     result = run_python("import django; django.setup()", DJANGO_DEBUG="0")
     assert result.returncode != 0
     assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_its_public_address() -> None:
+    without = {k: v for k, v in PRODUCTION.items() if k != "PATHWAYS_BASE_URL"}
+    result = run_python("import django; django.setup()", **without)
+    assert result.returncode != 0
+    assert "Set PATHWAYS_BASE_URL" in result.stderr
+    assert setting("WAGTAILADMIN_BASE_URL", **PRODUCTION) == "'https://pathways.example.police.uk'"
+
+
+def test_local_links_follow_the_port_make_run_serves_on() -> None:
+    assert setting("WAGTAILADMIN_BASE_URL", DJANGO_DEBUG="1", PORT="8123") == (
+        "'http://127.0.0.1:8123'"
+    )
 
 
 def test_local_defaults_are_safe_and_work() -> None:
@@ -133,4 +148,7 @@ def test_hsts_header_in_production() -> None:
 
 def test_no_configuration_means_local_development() -> None:
     assert setting("DEBUG") == "True"
-    assert setting("DEBUG", DJANGO_SECRET_KEY="x" * 50) == "False"
+    assert (
+        setting("DEBUG", DJANGO_SECRET_KEY="x" * 50, PATHWAYS_BASE_URL="https://pathways.example")
+        == "False"
+    )
