@@ -1,3 +1,9 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,3 +12,40 @@ class PathwaysConfig(AppConfig):
     label = "pathways"
     verbose_name = "Pathways site"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        wagtail_exports_make_cell_safe()
+
+
+def wagtail_exports_make_cell_safe() -> None:
+    """Pass every cell of every Wagtail listing export through `training.exports.cell_safe`.
+
+    Why a patch: Wagtail's own spreadsheet exports (SpreadsheetExportMixin: Reports > Site
+    history and the other reports, any ModelViewSet/SnippetViewSet listing with `list_export`,
+    form submissions) write text as it was entered, so a name starting with "=" becomes a
+    formula in the CSV (formula injection), and Wagtail has no setting or hook to change how a
+    cell is written. Every cell's value, for CSV and XLSX alike, comes out of
+    `preprocess_field_value`, and every column heading out of `get_heading`: wrapping those two
+    here, once at start-up, covers every listing, present and future. Our own lists subclass
+    `training.exports.CellSafeExport` and are safe without this; `cell_safe` is idempotent, so
+    going through both changes nothing. Remove this if Wagtail ever escapes cells itself.
+    """
+    from wagtail.admin.views.mixins import SpreadsheetExportMixin
+
+    from training.exports import cell_safe
+
+    def cell_safe_result(method: Callable[..., Any]) -> Callable[..., Any]:
+        if getattr(method, "cell_safe", False):  # already wrapped (ready() ran twice)
+            return method
+
+        @wraps(method)
+        def wrapper(self: SpreadsheetExportMixin, *args: Any, **kwargs: Any) -> Any:
+            return cell_safe(method(self, *args, **kwargs))
+
+        wrapper.cell_safe = True  # type: ignore[attr-defined]
+        return wrapper
+
+    for name in ("preprocess_field_value", "get_heading"):
+        setattr(
+            SpreadsheetExportMixin, name, cell_safe_result(getattr(SpreadsheetExportMixin, name))
+        )

@@ -5,15 +5,12 @@ Every view filters by the units the signed-in lead leads; exports stream and are
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from collections.abc import Callable, Iterable
-from typing import IO, Any
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +28,7 @@ from officers.models import OfficerProfile, Unit
 from officers.selectors import led_unit_paths, officers_visible_to, subtree_q
 from scenarios.models import Attempt
 from training.assignments import assignment_rule_create
+from training.exports import CellSafeExport, stream_csv, xlsx_file, xlsx_response
 from training.filters import OverdueFilterSet, certificate_filterset
 from training.forms import AssignForm
 from training.matrix import completion_matrix, matrix_csv_rows
@@ -49,45 +47,6 @@ def log_export(request: HttpRequest, what: str, export_format: str) -> None:
     ExportLog.objects.create(user=request.user, what=what, format=export_format, filters=filters)
 
 
-class Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def stream_csv(rows: Any, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(Echo())
-    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
-def xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:
-    """Write a workbook to a temporary file on disk and stream it from there, so that a large
-    export never sits in memory. FileResponse closes (and so deletes) the file when done."""
-    output = tempfile.TemporaryFile()  # noqa: SIM115 (closed by FileResponse)
-    write(output)
-    output.seek(0)
-    return FileResponse(
-        output,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-def xlsx_file(rows: Iterable[list[object]], filename: str) -> FileResponse:
-    from openpyxl import Workbook
-
-    def write(output: IO[bytes]) -> None:
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title="Sheet1")
-        for row in rows:
-            sheet.append(row)
-        workbook.save(output)
-
-    return xlsx_response(write, filename)
-
-
 class LeadViewMixin:
     permission = VIEW_PERMISSION
     request: HttpRequest
@@ -98,8 +57,8 @@ class LeadViewMixin:
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
-class TrainingIndexView(LeadViewMixin, IndexView):
-    """A scoped, filterable, exportable list (Wagtail's spreadsheet export)."""
+class TrainingIndexView(LeadViewMixin, CellSafeExport, IndexView):
+    """A scoped, filterable, exportable list (Wagtail's spreadsheet export, every cell safe)."""
 
     scope_field = "unit_path"
     export_name = "list"
