@@ -14,6 +14,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
@@ -290,7 +291,8 @@ class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
             log_export(request, "matrix", export)
-            name = "pathways-matrix" + (f"-{unit.name.lower().replace(' ', '-')}" if unit else "")
+            # A unit's name is user text: only its slug reaches the Content-Disposition header.
+            name = "pathways-matrix" + (f"-{slugify(unit.name)[:60]}" if unit else "")
             rows = matrix_csv_rows(self.matrix)
             return stream_csv(rows, name) if export == "csv" else xlsx_file(rows, name)
         return super().get(request, *args, **kwargs)

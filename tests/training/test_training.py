@@ -263,6 +263,20 @@ def test_matrix_exports_csv_and_xlsx_and_logs_them(org, north_lead, history, cou
     assert logs == [("matrix", "xlsx", north_lead.pk), ("matrix", "csv", north_lead.pk)]
 
 
+def test_a_units_name_reaches_the_download_header_only_as_a_slug(
+    org, north_lead, history, course, no_staff_mfa
+):
+    org.tayside.name = 'Tay"side\r\nSet-Cookie: x=1; é'
+    org.tayside.save()
+    client = lead_client(north_lead)
+    for export in ("csv", "xlsx"):
+        response = client.get(f"/admin/training/matrix/?unit={org.tayside.pk}&export={export}")
+        assert response.status_code == 200
+        disposition = response["Content-Disposition"]
+        assert f'filename="pathways-matrix-tayside-set-cookie-x1-e.{export}"' in disposition
+        assert "\n" not in disposition and "Set-Cookie" not in disposition
+
+
 def test_overdue_list_filters_and_exports(org, north_lead, history, course, no_staff_mfa):
     client = lead_client(north_lead)
     late = history["dundee"][2]
