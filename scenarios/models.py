@@ -10,7 +10,6 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import (
     DraftStateMixin,
@@ -43,18 +42,6 @@ class Scenario(
     )
     steps = StreamField([("step", StepBlock())], verbose_name=_("steps"), blank=True)
 
-    panels = [
-        MultiFieldPanel(
-            [
-                FieldPanel("title"),
-                FieldPanel("summary"),
-                FieldPanel("pass_mark"),
-                FieldPanel("start"),
-            ],
-            heading=_("Scenario"),
-        ),
-        FieldPanel("steps"),
-    ]
     search_fields = [index.SearchField("title"), index.AutocompleteField("title")]
 
     class Meta:
@@ -63,7 +50,7 @@ class Scenario(
         ordering = ["title"]
 
     def __str__(self) -> str:
-        return self.title
+        return self.title or str(_("Untitled scenario"))
 
     def publish(self, revision: Revision, *args: Any, **kwargs: Any) -> Any:
         """Every way of publishing (editor, bulk action, schedule) refuses an invalid scenario."""

@@ -62,7 +62,8 @@ class ScenarioViewSet(SnippetViewSet):
             ProblemsPanel(heading=gettext_lazy("Problems")),
             MultiFieldPanel(
                 [
-                    FieldPanel("title"),
+                    # A draft may be incomplete, but never nameless: authors find it by title.
+                    FieldPanel("title", required_on_save=True),
                     FieldPanel("summary"),
                     FieldPanel("pass_mark"),
                     FieldPanel("start"),

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "officers.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "pathways.middleware.PreviewFramingMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "officers.middleware.StaffMFAMiddleware",

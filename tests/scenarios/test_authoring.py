@@ -297,3 +297,23 @@ def test_analytics_filters_by_unit_date_and_revision(org, scenario, administrato
     assert "1 attempt" in body and f"#{first.revision_id}" in body
     body = client.get(f"{url}?start=2026-02-01&end=2026-01-01").content.decode()
     assert "must be on or before" in body
+
+
+def test_a_draft_needs_a_title_and_a_scenario_always_has_a_name(author_client) -> None:
+    response = author_client.post(f"{NS}/add/", {**form_data({**DOC, "title": ""}), "title": ""})
+    assert response.status_code == 200 and not Scenario.objects.exists()
+    assert "This field is required" in response.content.decode()
+    assert str(Scenario(title="")) == "Untitled scenario"
+
+
+def test_the_preview_panel_may_frame_its_preview_and_nothing_else_may(
+    author_client, scenario
+) -> None:
+    url = f"{NS}/preview/{scenario.pk}/"
+    author_client.post(url, form_data(DOC))
+    preview = author_client.get(url)
+    assert "frame-ancestors 'self'" in preview["Content-Security-Policy"]
+    assert preview["X-Frame-Options"] == "SAMEORIGIN"
+    editor = author_client.get(f"{NS}/edit/{scenario.pk}/")
+    assert "frame-ancestors 'none'" in editor["Content-Security-Policy"]
+    assert editor["X-Frame-Options"] == "DENY"
