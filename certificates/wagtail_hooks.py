@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView
 from wagtail import hooks
+from wagtail.admin.admin_url_finder import ModelAdminURLFinder
+from wagtail.admin.views.generic import history
 from wagtail.admin.views.generic import models as generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -50,6 +52,14 @@ class ScopedInspectView(generic.InspectView):
         return context
 
 
+class ScopedHistoryView(history.HistoryView):
+    """A certificate's history (revocations: who and why) for those who may see it: 404 for
+    any other, whatever model permissions the user holds."""
+
+    def get_base_object_queryset(self) -> QuerySet[Certificate]:
+        return certificates_visible_to(self.request.user)
+
+
 class CertificateViewSet(ModelViewSet):
     model = Certificate
     name = "certificate_admin"
@@ -60,6 +70,7 @@ class CertificateViewSet(ModelViewSet):
     add_to_admin_menu = True
     index_view_class = ScopedIndexView
     inspect_view_class = ScopedInspectView
+    history_view_class = ScopedHistoryView
     inspect_view_enabled = True
     copy_view_enabled = False
     list_display = [
@@ -95,6 +106,16 @@ class CertificateViewSet(ModelViewSet):
             "edit_url_name": None,
             "delete_url_name": None,
         }
+
+    @property
+    def url_finder_class(self) -> type[ModelAdminURLFinder]:
+        # Where the admin links a certificate (site history, usage): its inspect view, as there
+        # is no edit view (reversing one raised an error on administrators' site history).
+        return type(
+            "CertificateAdminURLFinder",
+            (ModelAdminURLFinder,),
+            {"edit_url_name": self.get_url_name("inspect")},
+        )
 
     def get_urlpatterns(self) -> list[Any]:
         # Only listing and inspecting: an issued certificate never changes.

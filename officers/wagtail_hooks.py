@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.generic import history, usage
 from wagtail.admin.views.generic import models as generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
@@ -31,6 +33,16 @@ class ScopedOfficerMixin:
         return officers_visible_to(self.request.user)
 
 
+class ScopedOfficerObjectMixin:
+    """History and usage look the officer up among those the user may see: 404 for any other,
+    whatever model permissions the user holds (these views check only those)."""
+
+    request: Any
+
+    def get_base_object_queryset(self) -> QuerySet[OfficerProfile]:
+        return officers_visible_to(self.request.user)
+
+
 class OfficerIndexView(ScopedOfficerMixin, generic.IndexView):
     def get_queryset(self) -> QuerySet[OfficerProfile]:
         return generic.IndexView.get_queryset(self)
@@ -38,9 +50,15 @@ class OfficerIndexView(ScopedOfficerMixin, generic.IndexView):
 
 class OfficerInspectView(generic.InspectView):
     def get_object(self, queryset: Any = None) -> OfficerProfile:
-        from django.shortcuts import get_object_or_404
-
         return get_object_or_404(officers_visible_to(self.request.user), pk=self.pk)
+
+
+class OfficerHistoryView(ScopedOfficerObjectMixin, history.HistoryView):
+    pass
+
+
+class OfficerUsageView(ScopedOfficerObjectMixin, usage.UsageView):
+    pass
 
 
 class OfficerEditView(ScopedOfficerMixin, generic.EditView):
@@ -60,6 +78,8 @@ class OfficerProfileViewSet(ModelViewSet):
     inspect_view_class = OfficerInspectView
     edit_view_class = OfficerEditView
     delete_view_class = OfficerDeleteView
+    history_view_class = OfficerHistoryView
+    usage_view_class = OfficerUsageView
     inspect_view_enabled = True
     copy_view_enabled = False
     form_fields = ["user", "service_number", "force", "unit", "rank", "led_units"]
@@ -69,12 +89,61 @@ class OfficerProfileViewSet(ModelViewSet):
     inspect_view_fields = ["user", "service_number", "force", "unit", "rank"]
 
 
+class ScopedUnitMixin:
+    """Every unit view sees only the units the user leads and those under them (404 for any
+    other), whatever model permissions the user holds: a unit's usage lists its officers."""
+
+    request: Any
+
+    def get_base_queryset(self) -> QuerySet[Unit]:  # index
+        return units_visible_to(self.request.user)
+
+    def get_queryset(self) -> QuerySet[Unit]:  # edit and delete
+        return units_visible_to(self.request.user)
+
+
+class ScopedUnitObjectMixin:
+    """History and usage: the unit is looked up the same way (their listings are of log
+    entries and references, which ScopedUnitMixin would replace)."""
+
+    request: Any
+
+    def get_base_object_queryset(self) -> QuerySet[Unit]:
+        return units_visible_to(self.request.user)
+
+
+class UnitScopedIndexView(ScopedUnitMixin, generic.IndexView):
+    def get_queryset(self) -> QuerySet[Unit]:
+        return generic.IndexView.get_queryset(self)
+
+
+class UnitEditView(ScopedUnitMixin, generic.EditView):
+    pass
+
+
+class UnitDeleteView(ScopedUnitMixin, generic.DeleteView):
+    pass
+
+
+class UnitHistoryView(ScopedUnitObjectMixin, history.HistoryView):
+    pass
+
+
+class UnitUsageView(ScopedUnitObjectMixin, usage.UsageView):
+    pass
+
+
 class UnitViewSet(ModelViewSet):
     model = Unit
     name = "units"
     icon = "group"
     menu_label = _("Units")
     form_class = UnitForm
+    index_view_class = UnitScopedIndexView
+    edit_view_class = UnitEditView
+    delete_view_class = UnitDeleteView
+    history_view_class = UnitHistoryView
+    usage_view_class = UnitUsageView
     list_display = ["full_name", "kind"]
     list_filter = ["kind"]
     copy_view_enabled = False
@@ -82,14 +151,6 @@ class UnitViewSet(ModelViewSet):
 
     def get_form_class(self, for_update: bool = False) -> type[UnitForm]:
         return UnitForm
-
-
-class UnitScopedIndexView(generic.IndexView):
-    def get_base_queryset(self) -> QuerySet[Unit]:
-        return units_visible_to(self.request.user)
-
-
-UnitViewSet.index_view_class = UnitScopedIndexView
 
 
 class InvitationCreateView(generic.CreateView):
