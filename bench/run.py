@@ -375,7 +375,7 @@ def set_up_database(report: Report, procs: Processes, url: str, env: dict[str, s
     procs.run(report, "migrate", [python, "manage.py", "migrate", "--noinput", "-v", "0"], env, 900)
     procs.run(report, "seed_demo --force", [python, "manage.py", "seed_demo", "--force"], env, 900)
     officers = env_int("BENCH_OFFICERS", 1000)
-    command = ROOT / "courses" / "management" / "commands" / "generate_synthetic.py"
+    command = ROOT / "site" / "management" / "commands" / "generate_synthetic.py"
     if officers > 0 and command.exists():
         procs.run(
             report,

@@ -7,8 +7,10 @@ checks that the two agree.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -31,9 +33,16 @@ STATE_LABELS = {
 
 
 def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    """The same day `months` later, or the month's last day (31 Jan + 1 month = 28/29 Feb).
+
+    Clamped to the calendar (1 January 1 to 31 December 9999) rather than raising: a course
+    row may hold any validity, and a completion must not fail on it."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -49,7 +58,10 @@ def refresher_from_for(expires_on: date | None, refresher_window_days: int) -> d
     "expiring" (the one meaning of the word, used by the matrix, lists and reminders)."""
     if expires_on is None:
         return None
-    return expires_on - timedelta(days=refresher_window_days)
+    try:
+        return expires_on - timedelta(days=refresher_window_days)
+    except OverflowError:  # a window reaching past the calendar (a course row may hold any)
+        return date.min if refresher_window_days > 0 else date.max
 
 
 def state_of(
@@ -83,3 +95,23 @@ def format_number(year: int, serial: int) -> str:
 
 def local_date(moment: datetime) -> date:
     return timezone.localtime(moment).date()
+
+
+class HeldCertificate(NamedTuple):
+    """What the supersession rule needs of a certificate an officer already holds."""
+
+    issued_at: datetime
+    revoked: bool
+    superseded: bool
+
+
+def superseded_by_issue(issued_at: datetime, held: Sequence[HeldCertificate]) -> list[int]:
+    """Which of the officer's other certificates for the same course a certificate issued at
+    `issued_at` replaces, as positions in `held`: those still current (neither revoked nor
+    already superseded) and issued at or before it. `CertificateQuerySet.superseded_by_issue_of`
+    is the same rule as a filter."""
+    return [
+        position
+        for position, other in enumerate(held)
+        if not other.revoked and not other.superseded and other.issued_at <= issued_at
+    ]

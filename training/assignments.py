@@ -9,7 +9,7 @@ start and completion in step, so the completion matrix is one grouped query.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,12 +21,13 @@ from courses.models import CoursePage, Enrolment
 from officers.models import OfficerProfile, Unit, User
 from officers.selectors import officers_visible_to, user_can_manage_unit
 from training.models import Assignment, AssignmentRule
+from training.rules import assignment_due_on, refresher_due_on
 
 
 def due_on_for(rule: AssignmentRule, assigned_on: date) -> date:
-    if rule.due_date is not None:
-        return rule.due_date
-    return assigned_on + timedelta(days=rule.due_days or 0)
+    return assignment_due_on(
+        due_date=rule.due_date, due_days=rule.due_days, assigned_on=assigned_on
+    )
 
 
 def _current_certificates(
@@ -205,7 +206,7 @@ def refresher_assignments_sync(today: date | None = None) -> int:
                 course_id=certificate.course_id,
                 source_certificate=certificate,
                 kind=Assignment.Kind.REFRESHER,
-                due_on=certificate.expires_on,
+                due_on=refresher_due_on(certificate.expires_on),
                 unit_path=profile.unit.path if profile and profile.unit_id else "",
                 started_at=Enrolment.objects.filter(
                     user_id=certificate.user_id,

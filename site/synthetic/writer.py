@@ -1,259 +1,61 @@
-"""Synthetic data at scale, for benchmarks: a force with its units and officers, courses, and
-each officer's assignments, progress, certificates and scenario attempts.
+"""Writes a synthetic force's plan (plan.py) to the database, in one transaction.
 
-Used by `manage.py generate_synthetic`. Rows are written in chunks of officers, inside one
-transaction, with PostgreSQL's COPY (ids drawn from the sequences first where later rows need
-them) or `bulk_create` on other databases; either way no `save()` and no signal runs, so this
-module keeps by hand what the signals and services would otherwise keep in step (assignment unit
-paths, start and completion dates, certificate numbers and `refresher_from`, supersession,
-refresher assignments, the number series). The unit tree is built as treebeard would build it:
-the force with `Unit.add_root`, the rest as rows with their materialised paths.
-
-The shape of the data (all proportions of officer/course pairs, drawn with `random.Random(seed)`):
-
-- about 25 officers a team, about 10 teams a division, plus two recruit intakes (2% of the
-  officers each, at most 250); one training lead per division, leading that division;
-- 90% of pairs assigned; of those, 55% completed, 20% in progress (an open enrolment with 1-4
-  lessons done), the rest not started;
-- of the completed: about 5% of current certificates inside their refresher window, 12%
-  expired (within the last year), 4% renewed once (an older certificate superseded by the newer,
-  with the refresher assignment that led to it), 0.5% revoked. As `refresher_assignments_sync`
-  would, an expiring or expired certificate has a current refresher assignment, due on its expiry
-  date, and the assignment it completed is no longer current;
-- completed enrolments carry no lesson completions (the completion is what counts, and it keeps
-  the row count down);
-- when a live scenario exists, 10% of the officers who started a course have one or two finished
-  attempts on its live revision, played through the scenario engine.
+Rows go in a chunk of officers at a time, with PostgreSQL's COPY (ids drawn from the sequences
+first where later rows need them) or `bulk_create` on other databases; either way no `save()`
+and no signal runs. What the signals and services would otherwise keep in step comes from the
+plan, which applies the apps' own rules, and from the services: certificate numbers are
+reserved with `certificates.services.certificate_numbers_reserve`, for each chunk in order of
+issue. The unit tree is built as treebeard would build it: the force with `Unit.add_root`, the
+rest as rows with the paths treebeard's `Unit._get_path` gives.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-import random
-import re
+import gc
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
+from datetime import datetime, tzinfo
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.utils import timezone
 from wagtail.models import Page
 
-from certificates.models import Certificate, NumberSeries
-from certificates.rules import add_months, expiry_for, format_number, state_of
-from courses.models import (
-    Assignment,
-    CoursePage,
-    Enrolment,
-    LessonCompletion,
-    LessonPage,
-    ModulePage,
-)
+from certificates.models import REFRESHER_LOOKBACK_DAYS, Certificate
+from certificates.rules import state_of
+from certificates.services import certificate_numbers_reserve
+from courses.demo import course_index
+from courses.models import CoursePage, Enrolment, LessonCompletion, LessonPage, ModulePage
 from officers.models import OfficerProfile, Role, Unit, User
-
-DEFAULT_FORCE = "Synthetic Constabulary"
-EMAIL_DOMAIN = "synthetic.police.uk"
-EMAIL_RE = re.compile(r"^synthetic\.(\d+)@" + re.escape(EMAIL_DOMAIN) + "$")
-COURSE_SLUG = "synthetic-{:02d}"
-
-TEAM_SIZE = 25
-TEAMS_PER_DIVISION = 10
-INTAKE_SHARE = 50  # each intake holds 1/50 of the officers...
-INTAKE_MAX = 250  # ...up to this many
-MODULES = 2
-LESSONS = 3
-REFRESHER_WINDOW_DAYS = 60
-
-ASSIGNED = 0.90
-COMPLETED = 0.55
-IN_PROGRESS = 0.20
-EXPIRING = 0.05
-EXPIRED = 0.12
-RENEWED = 0.04
-REVOKED = 0.005
-ATTEMPTERS = 0.10
-
-CHUNK = 2000  # officers per round of bulk inserts
-BATCH = 2000  # rows per INSERT
-
-GIVEN = (  # noqa: SIM905
-    "Ewan Kirsty Jamie Priya Liam Eilidh Tomasz Hannah Ross Niamh Graeme Sana Craig Rachel "
-    "Euan Chloe Arjun Lorna Stuart Megan Kyle Zofia Andrew Iona Malik Catriona Scott Leah "
-    "Neil Amira Rhys Siobhan Dafydd Aoife Kwame Fatima Oliver Grace"
-).split()
-FAMILY = (  # noqa: SIM905
-    "Campbell Stewart Robertson Thomson Anderson Murray Kowalski Reid Ross Paterson Gray "
-    "Hussain Kerr Duncan Hamilton Wallace Patel Ferguson Black Docherty Grant Nowak Mackay "
-    "Burns Ahmed Bell Scott Walker Watson Cameron Jones Evans Okafor Singh Byrne Kelly "
-    "Hughes Price Lewis"
-).split()
-RANKS = (
-    ("Constable", 78),
-    ("Detective Constable", 8),
-    ("Sergeant", 10),
-    ("Inspector", 3),
-    ("Chief Inspector", 1),
+from officers.roles import ensure_role_groups
+from pathways.demo import _home_page
+from pathways.models import HomePage
+from pathways.synthetic.plan import (
+    CHUNK,
+    DEFAULT_FORCE,
+    EMAIL_DOMAIN,
+    EMAIL_RE,
+    REVOKE_REASON,
+    CourseFacts,
+    Plan,
+    PlannedOfficer,
+    UnitKind,
+    course_specs,
+    email_for,
 )
-TEAM_KINDS = ("Response", "Community", "CID", "Roads Policing", "Custody", "Public Protection")
-TOPICS = (
-    "Trauma-informed practice",
-    "Naloxone and opioid overdose",
-    "Reducing stigma in everyday policing",
-    "Recorded police warnings",
-    "Diversion into treatment",
-    "Mental health and vulnerability",
-    "Harm reduction on the street",
-    "Working with outreach services",
-    "Language and handovers",
-    "Custody and substance use",
-)
+from scenarios.models import Attempt, AttemptChoice, Scenario, engine_for_revision
+from training.models import Assignment
 
+BATCH = 2000  # rows per INSERT (bulk_create)
 
-# --------------------------------------------------------------------- plain planning (no DB)
-
-
-@dataclass(frozen=True)
-class UnitRow:
-    """One unit to insert: its tree path and place, and which officers belong to it."""
-
-    path: str
-    depth: int
-    numchild: int
-    name: str
-    kind: str
-
-
-@dataclass
-class UnitPlan:
-    divisions: int
-    teams: int
-    intake_size: int
-    regular: int
-    # team index -> division index
-    team_division: list[int] = field(default_factory=list)
-
-
-def unit_plan(officers: int) -> UnitPlan:
-    """How many divisions, teams and recruits a force of `officers` has."""
-    intake_size = min(INTAKE_MAX, officers // INTAKE_SHARE)
-    regular = officers - 2 * intake_size
-    teams = max(1, math.ceil(regular / TEAM_SIZE))
-    divisions = max(1, math.ceil(teams / TEAMS_PER_DIVISION))
-    team_division = [t * divisions // teams for t in range(teams)]
-    return UnitPlan(divisions, teams, intake_size, regular, team_division)
-
-
-def step_path(parent_path: str, step: int) -> str:
-    """The path of the `step`-th child (from 1) of the node at `parent_path`, as treebeard's
-    MP_Node builds it: 4 base-36 digits per level."""
-    return Unit._get_path(parent_path, len(parent_path) // Unit.steplen + 1, step)
-
-
-def _division_name(index: int) -> str:
-    if index < 26:
-        return f"{chr(ord('A') + index)} Division"
-    return f"Division {index + 1}"
-
-
-def unit_rows(force_path: str, plan: UnitPlan, year: int) -> tuple[list[UnitRow], list[str]]:
-    """Rows for every unit under the force (divisions, their teams, two intakes), and the
-    path of each team in team order followed by the two intakes'."""
-    rows: list[UnitRow] = []
-    teams_of: list[list[int]] = [[] for _ in range(plan.divisions)]
-    for team, division in enumerate(plan.team_division):
-        teams_of[division].append(team)
-    team_paths: list[str] = [""] * plan.teams
-    for d in range(plan.divisions):
-        d_path = step_path(force_path, d + 1)
-        d_name = _division_name(d)
-        rows.append(UnitRow(d_path, 2, len(teams_of[d]), d_name, Unit.Kind.DIVISION))
-        short = d_name.removesuffix(" Division")
-        for local, team in enumerate(teams_of[d]):
-            t_path = step_path(d_path, local + 1)
-            kind = TEAM_KINDS[local % len(TEAM_KINDS)]
-            name = f"{short} {kind} {local // len(TEAM_KINDS) + 1}"
-            rows.append(UnitRow(t_path, 3, 0, name, Unit.Kind.TEAM))
-            team_paths[team] = t_path
-    intake_paths = []
-    for i in (1, 2):
-        path = step_path(force_path, plan.divisions + i)
-        rows.append(UnitRow(path, 2, 0, f"Recruit intake {year}-{i}", Unit.Kind.INTAKE))
-        intake_paths.append(path)
-    return rows, team_paths + intake_paths
-
-
-def officer_unit_index(index: int, plan: UnitPlan) -> int:
-    """Where officer `index` (from 0) belongs: a team number, or `teams` and `teams + 1` for
-    the two intakes (the officers after the regular ones)."""
-    if index < plan.regular:
-        return index * plan.teams // plan.regular
-    return plan.teams + (index - plan.regular) // max(1, plan.intake_size)
-
-
-def division_lead_indexes(plan: UnitPlan) -> dict[int, int]:
-    """Officer index -> division index: the first officer of each division's first team."""
-    first_team: dict[int, int] = {}
-    for team, division in enumerate(plan.team_division):
-        first_team.setdefault(division, team)
-    leads = {}
-    for division, team in first_team.items():
-        # The first officer whose team is `team`: ceil(team * regular / teams).
-        index = -(-team * plan.regular // plan.teams)
-        if index < plan.regular:
-            leads[index] = division
-    return leads
-
-
-def force_prefix(name: str) -> str:
-    letters = "".join(word[0] for word in re.findall(r"[A-Za-z0-9]+", name)).upper()
-    return (letters or "SYN")[:6]
-
-
-@dataclass(frozen=True)
-class CertPlan:
-    issued_on: date
-    expires_on: date | None
-
-
-def certificate_chain(
-    rng: random.Random, *, today: date, validity_months: int | None, window_days: int
-) -> tuple[list[CertPlan], bool]:
-    """The certificates one officer earned for one course, oldest first, and whether the last
-    is revoked. The last one's state is drawn: expiring, expired, or valid; sometimes an older
-    one was renewed inside its refresher window (and so is superseded)."""
-    if validity_months is None:
-        issued = today - timedelta(days=rng.randint(1, 3 * 365))
-        return [CertPlan(issued, None)], rng.random() < REVOKED
-    draw = rng.random()
-    if draw < EXPIRING:
-        expires = today + timedelta(days=rng.randint(0, max(0, window_days - 1)))
-        revoked = False
-    elif draw < EXPIRING + EXPIRED:
-        expires = today - timedelta(days=rng.randint(1, 364))
-        revoked = False
-    else:
-        # valid: expiry after the window, issue within the last 3 years and before today
-        latest = min(add_months(today, validity_months), today + timedelta(days=3 * 365))
-        earliest = today + timedelta(days=window_days + 1)
-        span = max(0, (latest - earliest).days - 1)
-        expires = earliest + timedelta(days=rng.randint(0, span))
-        revoked = rng.random() < REVOKED / (1 - EXPIRING - EXPIRED)
-    issued = min(add_months(expires, -validity_months), today - timedelta(days=1))
-    chain = [CertPlan(issued, expiry_for(issued, validity_months))]
-    if rng.random() < RENEWED:
-        # renewed inside the older certificate's refresher window
-        old_expires = issued + timedelta(days=rng.randint(0, max(0, window_days - 1)))
-        old_issued = add_months(old_expires, -validity_months)
-        chain.insert(0, CertPlan(old_issued, expiry_for(old_issued, validity_months)))
-    return chain, revoked
-
-
-# --------------------------------------------------------------------------------- the DB
+UNIT_KINDS = {
+    UnitKind.DIVISION: Unit.Kind.DIVISION,
+    UnitKind.TEAM: Unit.Kind.TEAM,
+    UnitKind.INTAKE: Unit.Kind.INTAKE,
+}
 
 
 class ForceExists(Exception):
@@ -265,6 +67,19 @@ class SyntheticCourse:
     page: CoursePage
     lesson_ids: list[int]
     created: bool
+    pk: int = field(init=False)  # the page's, looked up once (rows need it by the million)
+    revision_id: int | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pk = self.page.pk
+        self.revision_id = self.page.live_revision_id
+
+    def facts(self) -> CourseFacts:
+        return CourseFacts(
+            validity_months=self.page.validity_months,
+            refresher_window_days=self.page.refresher_window_days,
+            lessons=len(self.lesson_ids),
+        )
 
 
 def _publish_child(parent: Page, page: Page) -> Page:
@@ -275,47 +90,39 @@ def _publish_child(parent: Page, page: Page) -> Page:
 
 def synthetic_courses(count: int) -> list[SyntheticCourse]:
     """`count` published synthetic courses (2 modules x 3 lessons), reused by slug."""
-    from courses.demo import course_index
-    from pathways.demo import _home_page
-    from pathways.models import HomePage
-
     home = HomePage.objects.first() or _home_page()
     index = course_index(home)
     result = []
-    for i in range(count):
-        slug = COURSE_SLUG.format(i + 1)
-        topic = TOPICS[i % len(TOPICS)]
-        course = CoursePage.objects.child_of(index).filter(slug=slug).specific().first()
+    for spec in course_specs(count):
+        course = CoursePage.objects.child_of(index).filter(slug=spec.slug).specific().first()
         created = course is None
         if created:
             course = _publish_child(
                 index,
                 CoursePage(
-                    title=f"{topic} (synthetic {i + 1})",
-                    slug=slug,
-                    summary=f"Synthetic course {i + 1} for benchmarks: {topic.lower()}.",
-                    audience="Frontline officers",
-                    duration_minutes=60,
-                    validity_months=36 if i % 2 else 12,
-                    refresher_window_days=REFRESHER_WINDOW_DAYS,
-                    signatory_name="Chief Superintendent A. Example",
-                    signatory_role="Head of Training",
+                    title=spec.title,
+                    slug=spec.slug,
+                    summary=spec.summary,
+                    audience=spec.audience,
+                    duration_minutes=spec.duration_minutes,
+                    validity_months=spec.validity_months,
+                    refresher_window_days=spec.refresher_window_days,
+                    signatory_name=spec.signatory_name,
+                    signatory_role=spec.signatory_role,
                 ),
             )
-            for m in range(1, MODULES + 1):
+            for module_spec in spec.modules:
                 module = _publish_child(
-                    course,
-                    ModulePage(title=f"{topic}: module {m}", slug=f"module-{m}"),
+                    course, ModulePage(title=module_spec.title, slug=module_spec.slug)
                 )
-                for n in range(1, LESSONS + 1):
-                    title = f"{topic}: lesson {m}.{n}"
+                for lesson in module_spec.lessons:
                     _publish_child(
                         module,
                         LessonPage(
-                            title=title,
-                            slug=f"lesson-{m}-{n}",
+                            title=lesson.title,
+                            slug=lesson.slug,
                             summary="Synthetic lesson.",
-                            body=[{"type": "text", "value": f"<p>Teaching text: {title}.</p>"}],
+                            body=[{"type": "text", "value": f"<p>{lesson.text}</p>"}],
                         ),
                     )
         lesson_ids = list(
@@ -323,6 +130,11 @@ def synthetic_courses(count: int) -> list[SyntheticCourse]:
         )
         result.append(SyntheticCourse(course, lesson_ids, created))
     return result
+
+
+def child_path(parent_path: str, step: int) -> str:
+    """The path of the `step`-th child (from 1) of the node at `parent_path`, by treebeard."""
+    return Unit._get_path(parent_path, len(parent_path) // Unit.steplen + 1, step)
 
 
 def _next_email_number() -> int:
@@ -335,12 +147,6 @@ def _next_email_number() -> int:
     return highest + 1
 
 
-def _at(day: date, rng: random.Random, tz: object) -> datetime:
-    """A working-hours moment on this local day."""
-    moment = datetime.combine(day, dtime(8, 0)) + timedelta(seconds=rng.randint(0, 10 * 3600))
-    return timezone.make_aware(moment, tz)
-
-
 @dataclass
 class _Scenario:
     pk: int
@@ -350,8 +156,6 @@ class _Scenario:
 
 
 def _live_scenarios() -> list[_Scenario]:
-    from scenarios.models import Scenario, engine_for_revision
-
     placed: dict[int, int] = {}
     for lesson_id, ids in LessonPage.objects.values_list("pk", "scenario_ids"):
         for scenario_id in ids or []:
@@ -368,28 +172,6 @@ def _live_scenarios() -> list[_Scenario]:
             _Scenario(scenario.pk, scenario.live_revision_id, placed.get(scenario.pk), played)
         )
     return result
-
-
-def _play(rng: random.Random, played: object) -> tuple[object, object] | None:
-    """A random walk through a scenario, mostly taking the best-scoring choice."""
-    from scenarios import engine
-
-    state = engine.start(played)
-    for _ in range(100):
-        if state.finished:
-            return state, engine.result(played, state)
-        step = played.step(state.current)
-        if rng.random() < 0.85:
-            index = max(range(len(step.choices)), key=lambda i: step.choices[i].points)
-        else:
-            index = rng.randrange(len(step.choices))
-        state = engine.choose(played, state, step=state.current, choice=index)
-    return None
-
-
-def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, total, size):
-        yield start, min(total, start + size)
 
 
 class _Writer:
@@ -456,28 +238,35 @@ class Counts:
 
 @dataclass
 class _Context:
-    """What every chunk needs: the force, its plan and units, the courses, the clock."""
+    """What every chunk needs: the force, its units, the courses, the clock."""
 
-    rng: random.Random
-    now: datetime
-    today: date
-    tz: object
+    plan: Plan
     force_id: int
     force_name: str
-    prefix: str
-    plan: UnitPlan
-    unit_paths: list[str]  # by officer unit index: teams, then the two intakes
+    unit_paths: list[str]  # by the plan's unit index
     unit_ids: list[int]
-    division_ids: list[int]
-    leads: dict[int, int]  # officer index -> division index
     courses: list[SyntheticCourse]
     groups: dict[Role, int]
     first_email: int
     password: str
     scenarios: list[_Scenario]
-    serial: dict[int, int]  # year -> last certificate serial used
     writer: _Writer
     counts: Counts
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while chunks are planned and written. The plan is hundreds
+    of thousands of small objects a chunk, which reference counting frees (none is in a cycle);
+    left on, the collector would scan them, and everything Django holds, again and again (a
+    third more CPU for the whole run)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def generate(
@@ -492,16 +281,12 @@ def generate(
 ) -> Counts:
     """Create a synthetic force of `officers` officers doing `courses` courses. Refuses (with
     ForceExists) when a force of that name exists. One transaction: all or nothing."""
-    from officers.roles import ensure_role_groups
-
     started = time.monotonic()
     if officers < 1:
         raise ValueError("officers must be at least 1")
     if Unit.objects.filter(depth=1, name=force_name).exists():
         raise ForceExists(f"force {force_name!r} already exists; use another --force-name")
     say = progress or (lambda message: None)
-    now = now or timezone.now()
-    today = timezone.localdate(now)
     counts = Counts()
 
     with transaction.atomic():
@@ -510,6 +295,17 @@ def generate(
         counts.courses_created = sum(c.created for c in course_list)
         counts.courses_reused = len(course_list) - counts.courses_created
         say(f"courses ready ({counts.courses_created} new) after {time.monotonic() - started:.1f}s")
+        scenarios = _live_scenarios()
+        plan = Plan(
+            officers=officers,
+            force_name=force_name,
+            courses=[course.facts() for course in course_list],
+            now=now or timezone.now(),
+            tz=timezone.get_current_timezone(),
+            refresher_lookback_days=REFRESHER_LOOKBACK_DAYS,
+            scenarios=[scenario.engine for scenario in scenarios],
+            seed=seed,
+        )
 
         if connection.vendor == "postgresql":
             # Check foreign keys as rows go in, not all at once at commit.
@@ -518,52 +314,48 @@ def generate(
 
         # Units: the force through treebeard, everything under it as rows with their paths.
         force = Unit.add_root(name=force_name, kind=Unit.Kind.FORCE)
-        plan = unit_plan(officers)
-        rows, unit_paths = unit_rows(force.path, plan, today.year)
+        paths: list[str] = []
+        for unit in plan.units:
+            paths.append(
+                child_path(force.path if unit.parent is None else paths[unit.parent], unit.step)
+            )
         Unit.objects.bulk_create(
             [
-                Unit(path=r.path, depth=r.depth, numchild=r.numchild, name=r.name, kind=r.kind)
-                for r in rows
+                Unit(
+                    path=path,
+                    depth=len(path) // Unit.steplen,
+                    numchild=unit.children,
+                    name=unit.name,
+                    kind=UNIT_KINDS[unit.kind],
+                )
+                for unit, path in zip(plan.units, paths, strict=True)
             ],
             batch_size=BATCH,
         )
-        Unit.objects.filter(pk=force.pk).update(numchild=plan.divisions + 2)
+        Unit.objects.filter(pk=force.pk).update(numchild=plan.force_children)
         by_path = dict(Unit.objects.filter(path__startswith=force.path).values_list("path", "pk"))
-        counts.units = len(rows) + 1
-
-        # Certificate numbers: lock every year's series until the end (rows for past years
-        # that have none are made at the end; only this year's is ever made by live issuing).
-        NumberSeries.objects.get_or_create(year=today.year)
-        serial = dict(NumberSeries.objects.select_for_update().values_list("year", "last"))
+        counts.units = len(paths) + 1
 
         context = _Context(
-            rng=random.Random(seed),
-            now=now,
-            today=today,
-            tz=timezone.get_current_timezone(),
+            plan=plan,
             force_id=force.pk,
             force_name=force_name,
-            prefix=force_prefix(force_name),
-            plan=plan,
-            unit_paths=unit_paths,
-            unit_ids=[by_path[p] for p in unit_paths],
-            division_ids=[by_path[r.path] for r in rows if r.kind == Unit.Kind.DIVISION],
-            leads=division_lead_indexes(plan),
+            unit_paths=paths,
+            unit_ids=[by_path[path] for path in paths],
             courses=course_list,
             groups=groups,
             first_email=_next_email_number(),
             password=make_password(None),
-            scenarios=_live_scenarios(),
-            serial=serial,
+            scenarios=scenarios,
             writer=_Writer(),
             counts=counts,
         )
-        for lo, hi in _chunks(officers, chunk):
-            _officers_chunk(context, lo, hi)
-            say(f"{hi:,} officers after {time.monotonic() - started:.1f}s")
-
-        for year, last in serial.items():
-            NumberSeries.objects.update_or_create(year=year, defaults={"last": last})
+        written = 0
+        with _collector_paused():
+            for planned in plan.chunks(chunk):
+                _write_officers(context, planned)
+                written += len(planned)
+                say(f"{written:,} officers after {time.monotonic() - started:.1f}s")
         say(f"committing after {time.monotonic() - started:.1f}s")
 
     counts.certificate_states = dict(sorted(counts.certificate_states.items()))
@@ -571,41 +363,34 @@ def generate(
     return counts
 
 
-def _officers_chunk(c: _Context, lo: int, hi: int) -> None:
-    """Officers number lo to hi-1: accounts, profiles, roles, then their progress."""
-    rng, counts, insert = c.rng, c.counts, c.writer.insert
+def _write_officers(c: _Context, officers: list[PlannedOfficer]) -> None:
+    """Accounts, profiles and roles of these officers, then their progress and attempts."""
+    counts, insert = c.counts, c.writer.insert
     users = [
         {
-            "email": f"synthetic.{c.first_email + i}@{EMAIL_DOMAIN}",
-            "first_name": GIVEN[rng.randrange(len(GIVEN))],
-            "last_name": FAMILY[rng.randrange(len(FAMILY))],
+            "email": email_for(c.first_email + officer.index),
+            "first_name": officer.first_name,
+            "last_name": officer.last_name,
             "password": c.password,
-            "date_joined": c.now - timedelta(days=rng.randint(30, 3000)),
+            "date_joined": officer.joined_at,
         }
-        for i in range(lo, hi)
+        for officer in officers
     ]
     insert(User, users, ids=True)
-    rank_names = [r for r, _ in RANKS]
-    rank_weights = [w for _, w in RANKS]
     profiles, members, lead_users = [], [], {}
-    for i, user in zip(range(lo, hi), users, strict=True):
-        place = officer_unit_index(i, c.plan)
-        user["unit_path"] = c.unit_paths[place]
-        if i in c.leads:
-            rank, role = "Inspector", Role.TRAINING_LEAD
-            lead_users[user["id"]] = c.division_ids[c.leads[i]]
-        elif place >= c.plan.teams:
-            rank, role = "Probationary Constable", Role.LEARNER
+    for officer, user in zip(officers, users, strict=True):
+        if officer.leads is not None:
+            role = Role.TRAINING_LEAD
+            lead_users[user["id"]] = c.unit_ids[officer.leads]
         else:
-            rank, role = rng.choices(rank_names, rank_weights)[0], Role.LEARNER
-        user["service_number"] = f"{c.prefix}{i + 1:06d}"
+            role = Role.LEARNER
         profiles.append(
             {
                 "user_id": user["id"],
-                "service_number": user["service_number"],
+                "service_number": officer.service_number,
                 "force_id": c.force_id,
-                "unit_id": c.unit_ids[place],
-                "rank": rank,
+                "unit_id": c.unit_ids[officer.unit],
+                "rank": officer.rank,
             }
         )
         members.append({"user_id": user["id"], "group_id": c.groups[role]})
@@ -621,267 +406,164 @@ def _officers_chunk(c: _Context, lo: int, hi: int) -> None:
         )
     counts.officers += len(users)
     counts.training_leads += len(lead_users)
-    _progress(c, users)
+    _write_progress(c, officers, users)
+    if c.scenarios:
+        _write_attempts(c, officers, users)
 
 
-def _progress(c: _Context, users: list[dict]) -> None:
-    """Assignments, enrolments, lesson completions, certificates and attempts of these users."""
-    rng, now, today, tz, insert = c.rng, c.now, c.today, c.tz, c.writer.insert
-    enrolments: list[dict] = []
-    open_runs: list[tuple[dict, int, SyntheticCourse]] = []  # enrolment, lessons done, course
-    done_pairs: list[tuple[dict, SyntheticCourse, list[dict], bool]] = []
-    assignments: list[dict] = []
-    starters: list[int] = []
-    for user in users:
-        started_any = False
-        for course in c.courses:
-            if rng.random() >= ASSIGNED:
-                continue
-            page = course.page
-            draw = rng.random()
-            if draw < COMPLETED:
-                chain, revoked = certificate_chain(
-                    rng,
-                    today=today,
-                    validity_months=page.validity_months,
-                    window_days=page.refresher_window_days,
-                )
-                runs, previous = [], None
-                for cert in chain:
-                    done_at = _at(cert.issued_on, rng, tz)
-                    run = {
-                        "user_id": user["id"],
-                        "course_id": page.pk,
-                        "started_at": done_at
-                        - timedelta(days=rng.randint(0, 20), seconds=rng.randint(600, 20000)),
-                        "completed_at": done_at,
-                        "passes_count_after": previous,
-                        "completed_revision_id": page.live_revision_id,
-                        "expires_on": cert.expires_on,  # not a column: read below
-                    }
-                    runs.append(run)
-                    previous = done_at
-                enrolments.extend(runs)
-                done_pairs.append((user, course, runs, revoked))
-                started_any = True
-                continue
-            due_on = today + timedelta(days=rng.randint(-90, 90))
-            assigned_at = min(now, _at(due_on - timedelta(days=rng.randint(30, 120)), rng, tz))
-            assignment = {
+def _write_progress(c: _Context, officers: list[PlannedOfficer], users: list[dict]) -> None:
+    """Enrolments, lesson completions, certificates and assignments of these officers."""
+    insert, counts = c.writer.insert, c.counts
+    pairs = [
+        (officer, user, progress, c.courses[progress.course])
+        for officer, user in zip(officers, users, strict=True)
+        for progress in officer.progress
+    ]
+
+    # Enrolments (each pair's runs, as rows in the same order) and lesson completions.
+    runs_of = [
+        [
+            {
                 "user_id": user["id"],
-                "course_id": page.pk,
-                "kind": Assignment.Kind.ASSIGNED,
-                "assigned_at": assigned_at,
-                "due_on": due_on,
-                "unit_path": user["unit_path"],
-                "current": True,
+                "course_id": course.pk,
+                "started_at": run.started_at,
+                "completed_at": run.completed_at,
+                "passes_count_after": run.passes_count_after,
+                "completed_revision_id": course.revision_id
+                if run.completed_at is not None
+                else None,
             }
-            if draw < COMPLETED + IN_PROGRESS:
-                span = max(3601, int((now - assigned_at).total_seconds()))
-                begun = max(assigned_at, now - timedelta(seconds=rng.randint(3600, span)))
-                assignment["started_at"] = begun
-                run = {"user_id": user["id"], "course_id": page.pk, "started_at": begun}
-                enrolments.append(run)
-                open_runs.append((run, rng.randint(1, 4), course))
-                started_any = True
-            assignments.append(assignment)
-        if started_any:
-            starters.append(user["id"])
-
-    expiries = [run.pop("expires_on", None) for run in enrolments]
+            for run in progress.runs
+        ]
+        for _officer, user, progress, course in pairs
+    ]
+    enrolments = [row for rows in runs_of for row in rows]
     insert(Enrolment, enrolments, ids=True)
-    for run, expires_on in zip(enrolments, expiries, strict=True):
-        if run.get("completed_at") is not None:
-            run["expires_on"] = expires_on
-
-    completions = []
-    for run, done, course in open_runs:
-        moment = run["started_at"]
-        for lesson_id in course.lesson_ids[:done]:
-            moment = min(now, moment + timedelta(minutes=rng.randint(5, 60 * 24 * 7)))
-            completions.append(
-                {"enrolment_id": run["id"], "lesson_id": lesson_id, "completed_at": moment}
-            )
+    completions = [
+        {"enrolment_id": row["id"], "lesson_id": course.lesson_ids[n], "completed_at": moment}
+        for rows, (_officer, _user, progress, course) in zip(runs_of, pairs, strict=True)
+        for row, run in zip(rows, progress.runs, strict=True)
+        for n, moment in enumerate(run.lessons)
+    ]
     insert(LessonCompletion, completions)
 
-    certificates = _certificates(c, done_pairs)
-    assignments.extend(_completed_assignments(c, done_pairs))
-    insert(Assignment, assignments)
-
-    counts = c.counts
-    counts.assignments += len(assignments)
-    counts.current_assignments += sum(a["current"] for a in assignments)
-    counts.refresher_assignments += sum(a["kind"] == Assignment.Kind.REFRESHER for a in assignments)
-    counts.enrolments_completed += sum(e.get("completed_at") is not None for e in enrolments)
-    counts.enrolments_open += sum(e.get("completed_at") is None for e in enrolments)
-    counts.lesson_completions += len(completions)
-    counts.certificates += len(certificates)
-    if c.scenarios:
-        _attempts(c, starters)
-
-
-def _certificates(c: _Context, done_pairs: list) -> list[dict]:
-    """One certificate per completed run, numbered in order of issue, the older of a pair
-    superseded by the newer; the newest sometimes revoked. Stored on each run as "cert"."""
-    rng, tz, today = c.rng, c.tz, c.today
-    newest, older = [], []
-    for user, course, runs, revoked in done_pairs:
+    # Certificates, with the snapshot certificate_issue would take.
+    certs_of = []
+    for rows, (officer, user, progress, course) in zip(runs_of, pairs, strict=True):
         page = course.page
-        for position, run in enumerate(runs):
-            expires_on = run["expires_on"]
-            window = page.refresher_window_days
-            cert = {
+        certs = []
+        for cert in progress.certificates:
+            row = {
                 "code": secrets.token_urlsafe(15),
                 "user_id": user["id"],
-                "course_id": page.pk,
-                "enrolment_id": run["id"],
-                "course_revision_id": page.live_revision_id,
-                "issued_at": run["completed_at"],
-                "expires_on": expires_on,
-                "refresher_window_days": window,
+                "course_id": course.pk,
+                "enrolment_id": rows[cert.run]["id"],
+                "course_revision_id": course.revision_id,
+                "issued_at": cert.issued_at,
+                "expires_on": cert.expires_on,
+                "refresher_window_days": cert.refresher_window_days,
                 # Certificate.save() would set this; bulk inserts do not call save().
-                "refresher_from": expires_on - timedelta(days=window) if expires_on else None,
+                "refresher_from": cert.refresher_from,
                 "officer_name": f"{user['first_name']} {user['last_name']}",
-                "service_number": user["service_number"],
+                "service_number": officer.service_number,
                 "force_name": c.force_name,
                 "course_title": page.title,
                 "signatory_name": page.signatory_name,
                 "signatory_role": page.signatory_role,
             }
-            run["cert"] = cert
-            if position < len(runs) - 1:
-                older.append(cert)
+            if cert.revoked_at is not None:
+                row["revoked_at"] = cert.revoked_at
+                row["revoke_reason"] = REVOKE_REASON
+            certs.append(row)
+        certs_of.append(certs)
+    _number([row for rows in certs_of for row in rows], c.plan.tz)
+    # Newest first, so that a superseded certificate's replacement is already in.
+    longest = max((len(rows) for rows in certs_of), default=0)
+    for back in range(1, longest + 1):
+        batch = []
+        for rows, (_officer, _user, progress, _course) in zip(certs_of, pairs, strict=True):
+            if len(rows) < back:
                 continue
-            if revoked:
-                cert["revoked_at"] = min(
-                    c.now, cert["issued_at"] + timedelta(days=rng.randint(1, 200))
-                )
-                cert["revoke_reason"] = "Issued in error (synthetic data)."
-            newest.append(cert)
-            for earlier in runs[:-1]:
-                earlier["cert"]["superseded_by"] = cert
-    everything = newest + older
-    for cert in sorted(everything, key=lambda cert: cert["issued_at"]):
-        year = timezone.localtime(cert["issued_at"], tz).year
-        c.serial[year] = c.serial.get(year, 0) + 1
-        cert["number"] = format_number(year, c.serial[year])
-    c.writer.insert(Certificate, newest, ids=True)
-    for cert in older:
-        cert["superseded_by_id"] = cert.pop("superseded_by")["id"]
-    c.writer.insert(Certificate, older, ids=True)
-    states = c.counts.certificate_states
-    for cert in everything:
-        state = state_of(
-            today=today,
-            expires_on=cert["expires_on"],
-            refresher_window_days=cert["refresher_window_days"],
-            revoked=cert.get("revoked_at") is not None,
-            superseded=cert.get("superseded_by_id") is not None,
-        ).value
-        states[state] = states.get(state, 0) + 1
-    return everything
+            row, cert = rows[-back], progress.certificates[-back]
+            if cert.superseded_by is not None:
+                row["superseded_by_id"] = rows[cert.superseded_by]["id"]
+            batch.append(row)
+        insert(Certificate, batch, ids=True)
 
-
-def _completed_assignments(c: _Context, done_pairs: list) -> list[dict]:
-    """For each completed pair: the first assignment, one refresher per renewal, and, as
-    `refresher_assignments_sync` would make, a refresher for a newest certificate inside its
-    refresher window or expired within the year. Only the last is current."""
-    rng, now, today, tz = c.rng, c.now, c.today, c.tz
-    result = []
-    for user, course, runs, revoked in done_pairs:
-        page = course.page
-        first = runs[0]
-        assigned_at = first["started_at"] - timedelta(
-            days=rng.randint(7, 60), seconds=rng.randint(0, 3600)
-        )
-        base = {"user_id": user["id"], "course_id": page.pk, "unit_path": user["unit_path"]}
-        rows = [
-            {
-                **base,
+    # Assignments, on the officer's unit path.
+    assignments = []
+    for certs, (officer, user, progress, course) in zip(certs_of, pairs, strict=True):
+        unit_path = c.unit_paths[officer.unit]
+        for planned in progress.assignments:
+            row = {
+                "user_id": user["id"],
+                "course_id": course.pk,
                 "kind": Assignment.Kind.ASSIGNED,
-                "assigned_at": assigned_at,
-                "due_on": timezone.localtime(assigned_at, tz).date() + timedelta(days=90),
-                "started_at": first["started_at"],
-                "completed_at": first["completed_at"],
-                "current": False,
+                "assigned_at": planned.assigned_at,
+                "due_on": planned.due_on,
+                "unit_path": unit_path,
+                "started_at": planned.started_at,
+                "completed_at": planned.completed_at,
+                "current": planned.current,
             }
-        ]
-        for previous, run in itertools.pairwise(runs):
-            source = previous["cert"]
-            rows.append(
-                {
-                    **base,
-                    "kind": Assignment.Kind.REFRESHER,
-                    "source_certificate_id": source["id"],
-                    "assigned_at": _at(source["refresher_from"], rng, tz),
-                    "due_on": source["expires_on"],
-                    "started_at": run["started_at"],
-                    "completed_at": run["completed_at"],
-                    "current": False,
-                }
-            )
-        last = runs[-1]["cert"]
-        if (
-            not revoked
-            and last["refresher_from"] is not None
-            and last["refresher_from"] <= today
-            and last["expires_on"] >= today - timedelta(days=365)
+            if planned.refresher_of is not None:
+                row["kind"] = Assignment.Kind.REFRESHER
+                row["source_certificate_id"] = certs[planned.refresher_of]["id"]
+            assignments.append(row)
+    insert(Assignment, assignments)
+
+    counts.assignments += len(assignments)
+    counts.current_assignments += sum(a["current"] for a in assignments)
+    counts.refresher_assignments += sum(a["kind"] == Assignment.Kind.REFRESHER for a in assignments)
+    counts.enrolments_completed += sum(e["completed_at"] is not None for e in enrolments)
+    counts.enrolments_open += sum(e["completed_at"] is None for e in enrolments)
+    counts.lesson_completions += len(completions)
+    states = counts.certificate_states
+    today = c.plan.today
+    for _officer, _user, progress, _course in pairs:
+        for cert in progress.certificates:
+            state = state_of(
+                today=today,
+                expires_on=cert.expires_on,
+                refresher_window_days=cert.refresher_window_days,
+                revoked=cert.revoked_at is not None,
+                superseded=cert.superseded_by is not None,
+            ).value
+            states[state] = states.get(state, 0) + 1
+            counts.certificates += 1
+
+
+def _number(certificates: list[dict], tz: tzinfo) -> None:
+    """Certificate numbers in order of issue, reserved from the series of the year of issue
+    (local time, as `certificate_issue` does) under its row lock until the transaction ends,
+    years in order."""
+    by_year: dict[int, list[dict]] = {}
+    for cert in sorted(certificates, key=lambda cert: cert["issued_at"]):
+        by_year.setdefault(timezone.localtime(cert["issued_at"], tz).year, []).append(cert)
+    for year in sorted(by_year):
+        rows = by_year[year]
+        for row, number in zip(
+            rows, certificate_numbers_reserve(year=year, count=len(rows)), strict=True
         ):
-            rows.append(
-                {
-                    **base,
-                    "kind": Assignment.Kind.REFRESHER,
-                    "source_certificate_id": last["id"],
-                    "assigned_at": min(now, _at(last["refresher_from"], rng, tz)),
-                    "due_on": last["expires_on"],
-                    "current": False,
-                }
-            )
-        rows[-1]["current"] = True
-        result.extend(rows)
-    return result
+            row["number"] = number
 
 
-def _attempts(c: _Context, starters: list[int]) -> None:
-    """Finished attempts on a live scenario's live revision for some of the officers who
-    started a course: one, or a failed one and another after it."""
-    from scenarios.models import Attempt, AttemptChoice
-
-    rng, now = c.rng, c.now
+def _write_attempts(c: _Context, officers: list[PlannedOfficer], users: list[dict]) -> None:
+    """The officers' finished attempts on the live scenarios' live revisions."""
     attempts: list[dict] = []
     taken_by: list[list[dict]] = []
-    for user_id in starters:
-        if rng.random() >= ATTEMPTERS:
-            continue
-        scenario = c.scenarios[rng.randrange(len(c.scenarios))]
-        begun = now - timedelta(days=rng.randint(1, 365), seconds=rng.randint(0, 86000))
-        for _ in range(2):
-            played = _play(rng, scenario.engine)
-            if played is None:
-                break
-            state, result = played
-            moment = begun
-            taken = []
-            for position, choice in enumerate(state.path):
-                moment += timedelta(seconds=rng.randint(10, 120))
-                taken.append(
-                    {
-                        "position": position,
-                        "step": choice.step,
-                        "choice_index": choice.choice_index,
-                        "points": choice.points,
-                        "critical": choice.critical,
-                        "chosen_at": moment,
-                    }
-                )
+    for officer, user in zip(officers, users, strict=True):
+        for planned in officer.attempts:
+            scenario = c.scenarios[planned.scenario]
+            state, result = planned.state, planned.result
             attempts.append(
                 {
-                    "user_id": user_id,
+                    "user_id": user["id"],
                     "scenario_id": scenario.pk,
                     "revision_id": scenario.revision_id,
                     "lesson_id": scenario.lesson_id,
-                    "started_at": begun,
-                    "finished_at": moment,
+                    "started_at": planned.started_at,
+                    "finished_at": planned.finished_at,
                     "current_step": state.current,
                     "score": state.score,
                     "critical": state.critical,
@@ -890,10 +572,21 @@ def _attempts(c: _Context, starters: list[int]) -> None:
                     "passed": result.passed,
                 }
             )
-            taken_by.append(taken)
-            begun = moment + timedelta(minutes=rng.randint(2, 60 * 24 * 3))
-            if result.passed or rng.random() < 0.5 or begun >= now:
-                break
+            taken_by.append(
+                [
+                    {
+                        "position": position,
+                        "step": choice.step,
+                        "choice_index": choice.choice_index,
+                        "points": choice.points,
+                        "critical": choice.critical,
+                        "chosen_at": moment,
+                    }
+                    for position, (choice, moment) in enumerate(
+                        zip(state.path, planned.chosen_at, strict=True)
+                    )
+                ]
+            )
     c.writer.insert(Attempt, attempts, ids=True)
     rows = []
     for attempt, taken in zip(attempts, taken_by, strict=True):

@@ -1,37 +1,83 @@
-"""The synthetic-data generator: consistent trees, proportions, certificates, refusals."""
+"""The synthetic-data generator: the plan (no database) and what the writer makes of it:
+consistent trees, proportions, certificates, refusals."""
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
-from certificates.models import Certificate, NumberSeries
-from certificates.rules import State
-from courses.models import Assignment, CoursePage, Enrolment, LessonCompletion, LessonPage
-from courses.synthetic import (
-    DEFAULT_FORCE,
-    certificate_chain,
-    officer_unit_index,
-    step_path,
-    unit_plan,
+from certificates.models import REFRESHER_LOOKBACK_DAYS, Certificate, NumberSeries
+from certificates.rules import (
+    HeldCertificate,
+    State,
+    refresher_from_for,
+    state_of,
+    superseded_by_issue,
 )
+from courses.models import CoursePage, Enrolment, LessonCompletion, LessonPage
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import GROUP_NAMES
+from pathways.synthetic import (
+    DEFAULT_FORCE,
+    CourseFacts,
+    Plan,
+    PlannedOfficer,
+    UnitKind,
+    certificate_chain,
+    child_path,
+    course_specs,
+    officer_unit_index,
+    unit_plan,
+    unit_rows,
+)
+from scenarios import engine
+from scenarios.demo import DEMO_DIR
+from training.assignments import refresher_assignments_sync
+from training.models import Assignment
+from training.rules import refresher_due
 
-# ------------------------------------------------------------------ plain functions, no DB
+# ------------------------------------------------------------------ the plan, no database
+
+TZ = ZoneInfo("Europe/London")
+NOW = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
+TODAY = date(2026, 3, 1)
+COURSES = [
+    CourseFacts(validity_months=12, refresher_window_days=60, lessons=6),
+    CourseFacts(validity_months=36, refresher_window_days=30, lessons=3),
+    CourseFacts(validity_months=None, refresher_window_days=60, lessons=6),
+]
 
 
-def test_step_path_is_treebeards_encoding() -> None:
-    assert step_path("0001", 1) == "00010001"
-    assert step_path("0001", 36) == "00010010"
-    assert step_path("00010002", 37) == "000100020011"
-    assert step_path("0001", 36**2) == "00010100"
+def _plan(officers: int = 1200, seed: int = 5, **options: object) -> Plan:
+    return Plan(
+        officers=officers,
+        force_name="Test Synthetic Police",
+        courses=options.pop("courses", COURSES),
+        now=NOW,
+        tz=TZ,
+        refresher_lookback_days=365,
+        seed=seed,
+        **options,
+    )
+
+
+def _officers(plan: Plan, chunk: int = 500) -> list[PlannedOfficer]:
+    return [officer for officers in plan.chunks(chunk) for officer in officers]
+
+
+def test_child_path_is_treebeards_encoding() -> None:
+    assert child_path("0001", 1) == "00010001"
+    assert child_path("0001", 36) == "00010010"
+    assert child_path("00010002", 37) == "000100020011"
+    assert child_path("0001", 36**2) == "00010100"
 
 
 def test_unit_plan_proportions() -> None:
@@ -48,9 +94,38 @@ def test_unit_plan_proportions() -> None:
     assert officer_unit_index(0, tiny) == 0
 
 
-def test_certificate_chains_have_the_drawn_states() -> None:
-    from certificates.rules import state_of
+def test_unit_rows_make_a_tree() -> None:
+    shape = unit_plan(16_000)
+    rows, places, divisions = unit_rows(shape, 2026)
+    assert len(rows) == shape.divisions + shape.teams + 2
+    assert len(places) == shape.teams + 2 and len(set(places)) == len(places)
+    assert [rows[d].kind for d in divisions] == [UnitKind.DIVISION] * shape.divisions
+    children: dict[int | None, list[int]] = {}
+    for index, row in enumerate(rows):
+        assert row.parent is None or row.parent < index  # parents come first
+        children.setdefault(row.parent, []).append(row.step)
+    for parent, steps in children.items():
+        assert steps == list(range(1, len(steps) + 1))  # places among siblings, from 1
+        if parent is not None:
+            assert rows[parent].children == len(steps)
+            assert rows[parent].kind == UnitKind.DIVISION
+    assert len(children[None]) == shape.divisions + 2
+    assert [rows[p].kind for p in places[-2:]] == [UnitKind.INTAKE, UnitKind.INTAKE]
+    assert rows[places[-1]].name == "Recruit intake 2026-2"
+    assert all(rows[p].kind == UnitKind.TEAM for p in places[:-2])
+    names = Counter((row.parent, row.name) for row in rows)
+    assert max(names.values()) == 1
 
+
+def test_course_specs() -> None:
+    specs = course_specs(12)
+    assert len({spec.slug for spec in specs}) == 12
+    assert [spec.validity_months for spec in specs[:3]] == [12, 36, 12]
+    assert all(len(spec.modules) == 2 for spec in specs)
+    assert all(len(module.lessons) == 3 for spec in specs for module in spec.modules)
+
+
+def test_certificate_chains_have_the_drawn_states() -> None:
     rng = random.Random(3)
     today = date(2026, 3, 1)
     states: Counter[str] = Counter()
@@ -74,6 +149,133 @@ def test_certificate_chains_have_the_drawn_states() -> None:
     assert 0.08 < states[State.EXPIRED] / 4000 < 0.16
     assert states[State.REVOKED] / 4000 < 0.02
     assert states[State.VALID] / 4000 > 0.7
+
+
+def test_the_plan_is_the_same_for_the_same_seed() -> None:
+    assert _officers(_plan(300, seed=9)) == _officers(_plan(300, seed=9))
+    assert _officers(_plan(300, seed=9)) != _officers(_plan(300, seed=10))
+
+
+def test_the_plan_places_officers_and_leads() -> None:
+    plan = _plan(1200)
+    officers = _officers(plan)
+    assert [o.index for o in officers] == list(range(1200))
+    assert len({o.service_number for o in officers}) == 1200
+    assert all(o.service_number.startswith("TSP") for o in officers)
+    leads = [o for o in officers if o.leads is not None]
+    divisions = [i for i, unit in enumerate(plan.units) if unit.kind == UnitKind.DIVISION]
+    assert sorted(o.leads for o in leads) == divisions  # one lead for each division
+    for lead in leads:
+        assert plan.units[lead.unit].parent == lead.leads and lead.rank == "Inspector"
+    recruits = [o for o in officers if plan.units[o.unit].kind == UnitKind.INTAKE]
+    assert len(recruits) == 2 * (1200 // 50)
+    assert {o.rank for o in recruits} == {"Probationary Constable"}
+    assert plan.force_children == plan.shape.divisions + 2
+
+
+def test_the_plan_keeps_the_apps_rules() -> None:
+    plan = _plan(1200)
+    officers = _officers(plan)
+    pairs = [p for o in officers for p in o.progress]
+    assert 0.85 < len(pairs) / (1200 * len(COURSES)) < 0.95
+    completed = [p for p in pairs if p.certificates]
+    in_progress = [p for p in pairs if p.runs and p.runs[-1].completed_at is None]
+    assert 0.5 < len(completed) / len(pairs) < 0.6
+    assert 0.15 < len(in_progress) / len(pairs) < 0.25
+
+    renewed = refreshed = 0
+    for progress in pairs:
+        course = COURSES[progress.course]
+        assignments, runs, certificates = progress.assignments, progress.runs, progress.certificates
+        # One current assignment, the last; every assignment made before now.
+        assert [a.current for a in assignments] == [False] * (len(assignments) - 1) + [True]
+        assert all(a.assigned_at <= NOW for a in assignments)
+        # Open runs have their first lessons done, in order; completed runs none.
+        for run in runs:
+            if run.completed_at is None:
+                assert 1 <= len(run.lessons) <= min(4, course.lessons)
+                assert run.lessons == sorted(run.lessons) and run.lessons[0] >= run.started_at
+                assert assignments[-1].started_at == run.started_at
+            else:
+                assert not run.lessons and run.started_at < run.completed_at
+        if not certificates:
+            assert len(assignments) == 1 and assignments[0].refresher_of is None
+            continue
+        # A certificate for each completed run; dates by the certificate rules.
+        assert [c.run for c in certificates] == list(range(len(runs)))
+        for cert, run in zip(certificates, runs, strict=True):
+            assert cert.issued_at == run.completed_at
+            assert cert.refresher_from == refresher_from_for(
+                cert.expires_on, course.refresher_window_days
+            )
+        for earlier, later in zip(runs, runs[1:], strict=False):
+            assert later.passes_count_after == earlier.completed_at
+        # Supersession as issuing would do it; only the newest may be revoked.
+        for position, cert in enumerate(certificates):
+            held = [
+                HeldCertificate(
+                    c.issued_at, False, c.superseded_by is not None and c.superseded_by < position
+                )
+                for c in certificates[:position]
+            ]
+            replaced = superseded_by_issue(cert.issued_at, held)
+            assert replaced == [
+                i for i, c in enumerate(certificates[:position]) if c.superseded_by == position
+            ]
+        assert all(c.revoked_at is None for c in certificates[:-1])
+        renewed += len(certificates) > 1
+        # The first assignment, a refresher per renewal, and one for a newest certificate
+        # that calls for it, due on its expiry.
+        assert assignments[0].refresher_of is None
+        refreshers = [a for a in assignments if a.refresher_of is not None]
+        for a in refreshers:
+            assert a.due_on == certificates[a.refresher_of].expires_on
+        last = certificates[-1]
+        due = refresher_due(
+            on=TODAY,
+            expires_on=last.expires_on,
+            refresher_window_days=last.refresher_window_days,
+            revoked=last.revoked_at is not None,
+            superseded=last.superseded_by is not None,
+            lookback_days=365,
+        )
+        assert (assignments[-1].refresher_of == len(certificates) - 1) == due
+        assert len(refreshers) == len(certificates) - 1 + due
+        if due:
+            refreshed += 1
+            assert assignments[-1].completed_at is None
+        else:
+            assert assignments[-1].completed_at == last.issued_at
+    assert 0.02 < renewed / len(completed) < 0.06
+    assert 0.1 < refreshed / len(completed) < 0.25
+    assert not any(o.attempts for o in officers)  # no live scenario
+
+
+def test_the_plan_plays_scenarios_through_the_engine() -> None:
+    played = engine.parse_json((DEMO_DIR / "person-in-distress.json").read_bytes())
+    plan = _plan(1000, scenarios=[played])
+    officers = _officers(plan)
+    starters = [o for o in officers if any(p.runs for p in o.progress)]
+    attempted = [o for o in officers if o.attempts]
+    assert set(map(id, attempted)) <= set(map(id, starters))
+    assert 0.05 < len(attempted) / len(starters) < 0.15
+    for officer in attempted:
+        assert 1 <= len(officer.attempts) <= 2
+        if len(officer.attempts) == 2:
+            assert not officer.attempts[0].result.passed
+        for attempt in officer.attempts:
+            assert attempt.state.finished and attempt.state.path
+            replayed = engine.replay(played, [(c.step, c.choice_index) for c in attempt.state.path])
+            assert replayed == attempt.state
+            assert engine.result(played, replayed) == attempt.result
+            assert attempt.chosen_at == sorted(attempt.chosen_at)
+            assert attempt.started_at < attempt.chosen_at[0]
+            assert attempt.finished_at == attempt.chosen_at[-1]
+
+
+def test_the_plan_refuses_an_empty_force() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        _plan(0)
 
 
 # --------------------------------------------------------------------------- the command
@@ -138,6 +340,30 @@ def test_generates_a_consistent_force(settings) -> None:  # noqa: ANN001
     started = {(a.user_id, a.course_id) for a in assignments if a.current and a.started_at}
     assert in_progress <= started
 
+    # The refresher assignments are exactly those refresher_assignments_sync would make, by
+    # the same rule as the queryset's.
+    today = timezone.localdate()
+    due = set(Certificate.objects.refresher_due(on=today).values_list("pk", flat=True))
+    assert due == {
+        c.pk
+        for c in Certificate.objects.all()
+        if refresher_due(
+            on=today,
+            expires_on=c.expires_on,
+            refresher_window_days=c.refresher_window_days,
+            revoked=c.revoked_at is not None,
+            superseded=c.superseded_by_id is not None,
+            lookback_days=REFRESHER_LOOKBACK_DAYS,
+        )
+    }
+    assert due == {
+        a.source_certificate_id for a in assignments if a.current and a.source_certificate_id
+    }
+    assert refresher_assignments_sync(today) == 0
+    for a in assignments:
+        if a.kind == Assignment.Kind.REFRESHER:
+            assert a.due_on == a.source_certificate.expires_on
+
     # Certificates: distinct numbers and codes, the refresher date set, snapshots filled,
     # supersession within one officer's course, and the number series caught up.
     certificates = list(Certificate.objects.select_related("enrolment", "superseded_by"))
@@ -151,6 +377,15 @@ def test_generates_a_consistent_force(settings) -> None:  # noqa: ANN001
         if c.superseded_by_id:
             assert (c.superseded_by.user_id, c.superseded_by.course_id) == (c.user_id, c.course_id)
             assert c.superseded_by.issued_at > c.issued_at
+        elif c.revoked_at is None:  # current: issuing it left no earlier one current
+            assert not Certificate.objects.superseded_by_issue_of(c).exists()
+    # Numbered in order of issue within each year.
+    ordered = sorted(certificates, key=lambda c: c.issued_at)
+    for year in {int(c.number.split("-")[1]) for c in certificates}:
+        serials = [
+            int(c.number.split("-")[2]) for c in ordered if c.number.split("-")[1] == str(year)
+        ]
+        assert serials == sorted(serials)
     by_year = Counter(int(c.number.split("-")[1]) for c in certificates)
     for year, count in by_year.items():
         assert NumberSeries.objects.get(year=year).last == count

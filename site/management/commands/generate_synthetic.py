@@ -1,4 +1,4 @@
-"""Generate a synthetic force at scale for benchmarks (see courses/synthetic.py)."""
+"""Generate a synthetic force at scale for benchmarks (see site/synthetic/)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from courses.synthetic import DEFAULT_FORCE, ForceExists, generate
+from pathways.synthetic import DEFAULT_FORCE, ForceExists, generate
 
 
 class Command(BaseCommand):

@@ -1,0 +1,52 @@
+"""Training rules as plain functions: when an assignment is due and when a certificate calls
+for a refresher. No database.
+
+`training.assignments` applies them to rows; `CertificateQuerySet.refresher_due`
+(certificates/models.py) is `refresher_due` written as a filter.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from certificates.rules import State, state_of
+
+
+def assignment_due_on(*, due_date: date | None, due_days: int | None, assigned_on: date) -> date:
+    """A fixed due date, or so many days after the officer was assigned."""
+    if due_date is not None:
+        return due_date
+    return assigned_on + timedelta(days=due_days or 0)
+
+
+def refresher_due(
+    *,
+    on: date,
+    expires_on: date | None,
+    refresher_window_days: int,
+    revoked: bool,
+    superseded: bool,
+    lookback_days: int,
+) -> bool:
+    """Whether a certificate calls for the course again on that day: it is expiring (inside its
+    refresher window), or expired no more than `lookback_days` ago (pass
+    `certificates.models.REFRESHER_LOOKBACK_DAYS`). Revoked and superseded ones never do."""
+    state = state_of(
+        today=on,
+        expires_on=expires_on,
+        refresher_window_days=refresher_window_days,
+        revoked=revoked,
+        superseded=superseded,
+    )
+    if state is State.EXPIRING:
+        return True
+    return (
+        state is State.EXPIRED
+        and expires_on is not None
+        and expires_on >= on - timedelta(days=lookback_days)
+    )
+
+
+def refresher_due_on(expires_on: date) -> date:
+    """A refresher assignment is due on the day the certificate it renews expires."""
+    return expires_on
