@@ -455,11 +455,8 @@ def fixtures(users: int) -> dict:
     if not scenarios:
         raise BenchFailed("no live scenario in the bench database")
     certificate = (
-        Certificate.objects.filter(
-            user__email__endswith=f"@{DEMO_DOMAIN}",
-            revoked_at__isnull=True,
-            superseded_by__isnull=True,
-        )
+        Certificate.objects.current()
+        .filter(user__email__endswith=f"@{DEMO_DOMAIN}")
         .order_by("pk")
         .first()
     )
