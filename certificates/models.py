@@ -14,9 +14,21 @@ from wagtail.models import Revision
 
 from certificates.rules import STATE_LABELS, State, refresher_from_for, state_of
 from officers.links import absolute_url
+from officers.models import User
 
 # Refreshers are not chased for a certificate that expired longer ago than this.
 REFRESHER_LOOKBACK_DAYS = 365
+
+
+def _longest_officer_name() -> int:
+    """The longest name a certificate records: "given family" (`get_full_name`), or the email
+    address of someone with neither. Derived, so a longer name field needs a migration here."""
+    length = User._meta.get_field
+    full_name = length("first_name").max_length + 1 + length("last_name").max_length
+    return max(full_name, length("email").max_length)
+
+
+OFFICER_NAME_MAX = _longest_officer_name()
 
 
 class NumberSeries(models.Model):
@@ -109,7 +121,7 @@ class Certificate(models.Model):
     refresher_from = models.DateField(null=True, blank=True, editable=False, db_index=True)
     refresher_window_days = models.PositiveIntegerField(_("refresher window (days)"), default=60)
     # Snapshot at issue: what the certificate says never changes afterwards.
-    officer_name = models.CharField(_("officer's name"), max_length=300)
+    officer_name = models.CharField(_("officer's name"), max_length=OFFICER_NAME_MAX)
     service_number = models.CharField(_("service number"), max_length=32, blank=True)
     force_name = models.CharField(_("force"), max_length=120, blank=True)
     course_title = models.CharField(_("course title"), max_length=255)

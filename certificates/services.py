@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from certificates.models import Certificate, NumberSeries
+from certificates.models import OFFICER_NAME_MAX, Certificate, NumberSeries
 from certificates.rules import expiry_for, format_number, local_date
 from certificates.signals import certificate_revoked
 from certificates.tasks import render_certificate
@@ -38,6 +38,15 @@ def certificate_numbers_reserve(*, year: int, count: int = 1) -> list[str]:
         return [format_number(year, serial) for serial in range(first, series.last + 1)]
 
 
+def officer_name_of(user: User) -> str:
+    """The name the certificate shows: the officer's full name, else their email address.
+
+    The column holds the longest of either that the user model accepts; the cut is a backstop
+    so that a name stored past its field's length (SQLite does not enforce one) cannot stop a
+    certificate being issued."""
+    return (user.get_full_name() or user.email)[:OFFICER_NAME_MAX]
+
+
 def certificate_issue(*, enrolment: Enrolment, at: datetime | None = None) -> Certificate:
     """Issue the certificate for a completed enrolment, once; later calls return it."""
     existing = Certificate.objects.filter(enrolment=enrolment).first()
@@ -57,7 +66,7 @@ def certificate_issue(*, enrolment: Enrolment, at: datetime | None = None) -> Ce
         issued_at=at,
         expires_on=expiry_for(local_date(at), course.validity_months),
         refresher_window_days=course.refresher_window_days,
-        officer_name=user.get_full_name() or user.email,
+        officer_name=officer_name_of(user),
         service_number=profile.service_number if profile else "",
         force_name=profile.force.name if profile and profile.force else "",
         course_title=course.title,

@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from certificates.forms import VerifyForm
+from certificates.forms import VerifyForm, has_control_characters
 from certificates.models import Certificate
 from certificates.ratelimit import allow
 from certificates.rendering import pdf_available
@@ -89,7 +89,10 @@ def _rate_limited(request: HttpRequest) -> HttpResponse | None:
 def verify_code_view(request: HttpRequest, code: str) -> HttpResponse:
     if (limited := _rate_limited(request)) is not None:
         return limited
-    return _verify_response(request, _lookup(code=code[:32]), VerifyForm())
+    # A code holding a control character matches no certificate (and PostgreSQL refuses to
+    # compare text holding NUL): the answer is the one for any unknown code.
+    certificate = None if has_control_characters(code) else _lookup(code=code[:32])
+    return _verify_response(request, certificate, VerifyForm())
 
 
 @require_GET

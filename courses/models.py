@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -55,6 +57,15 @@ class Jurisdiction(models.TextChoices):
     ALL = "all", _("All of the UK")
 
 
+# What an author may set. Beyond these a certificate's dates stop making sense, and far
+# enough beyond they stop being dates at all (completion would fail on a date overflow).
+MAX_VALIDITY_MONTHS = 240
+MAX_REFRESHER_WINDOW_DAYS = 3650
+# No run of n months is shorter than 28 × n days (31 January + 1 month = 28 February), so a
+# refresher window under that many days always opens after the certificate is issued.
+SHORTEST_MONTH_DAYS = 28
+
+
 class CoursePage(LearnerPageMixin, Page):
     summary = models.TextField(_("summary"), help_text=_("One or two sentences for learners."))
     audience = models.CharField(
@@ -68,12 +79,30 @@ class CoursePage(LearnerPageMixin, Page):
         _("certificate valid for (months)"),
         null=True,
         blank=True,
+        validators=[
+            MinValueValidator(1, _("A certificate is valid for at least 1 month.")),
+            MaxValueValidator(
+                MAX_VALIDITY_MONTHS,
+                _(
+                    "A certificate can be valid for at most %(limit_value)s months (20 years). "
+                    "Leave this empty if it never expires."
+                ),
+            ),
+        ],
         help_text=_("Leave empty if the certificate never expires."),
     )
     refresher_window_days = models.PositiveIntegerField(
         _("refresher window (days)"),
         default=60,
-        help_text=_("How long before expiry an officer is asked to refresh."),
+        validators=[
+            MaxValueValidator(
+                MAX_REFRESHER_WINDOW_DAYS,
+                _("The refresher window can be at most %(limit_value)s days (10 years)."),
+            )
+        ],
+        help_text=_(
+            "How long before expiry an officer is asked to refresh: shorter than the validity."
+        ),
     )
     signatory_name = models.CharField(
         _("signatory"), max_length=200, blank=True, help_text=_("Who signs the certificates.")
@@ -117,6 +146,22 @@ class CoursePage(LearnerPageMixin, Page):
 
     class Meta:
         verbose_name = _("course")
+
+    def clean(self) -> None:
+        super().clean()
+        months, days = self.validity_months, self.refresher_window_days
+        if months is None or days is None or not 1 <= months <= MAX_VALIDITY_MONTHS:
+            return  # never expires, or the validity's own error says what is wrong
+        if days >= months * SHORTEST_MONTH_DAYS:
+            raise ValidationError(
+                {
+                    "refresher_window_days": _(
+                        "The refresher window must be shorter than the validity: "
+                        "fewer than %(days)s days."
+                    )
+                    % {"days": months * SHORTEST_MONTH_DAYS}
+                }
+            )
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from courses.selectors import course_view

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from officers.params import parse_id
 from scenarios import engine
 from scenarios.models import Attempt, engine_for_revision
 from scenarios.services import PlayRefused, attempt_choose, attempt_start
@@ -33,12 +34,11 @@ def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
 @login_required
 @require_POST
 def start_view(request: HttpRequest, scenario_id: int) -> HttpResponse:
-    lesson_id = request.POST.get("lesson")
     try:
         attempt = attempt_start(
             user=request.user,
             scenario_id=scenario_id,
-            lesson_id=int(lesson_id) if lesson_id and lesson_id.isdigit() else None,
+            lesson_id=parse_id(request.POST.get("lesson")),
         )
     except PlayRefused as exc:
         return _refused(request, exc, back=reverse("my_learning"))

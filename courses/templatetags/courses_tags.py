@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.http import HttpRequest
 
+from officers.params import parse_id
+
 register = template.Library()
 
 
@@ -15,7 +17,7 @@ def question_state(value: Any, *, block_id: str, request: HttpRequest | None) ->
     """Feedback for a check-your-understanding answer sent with GET (nothing is recorded)."""
     field = f"answer-{block_id}"
     raw = request.GET.getlist(field) if request is not None else []
-    chosen = {int(v) for v in raw if v.isdigit()}
+    chosen = {index for index in map(parse_id, raw) if index is not None}
     options = []
     for index, option in enumerate(value["options"]):
         options.append(
