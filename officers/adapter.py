@@ -1,5 +1,5 @@
-"""allauth override points: who may sign up, the links in allauth's emails, and the key of the
-per-account sign-in failure limit."""
+"""allauth override points: who may sign up, the links in allauth's emails (sent through the
+outbox), and the key of the per-account sign-in failure limit."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from officers.links import absolute_url, site_domain
 from officers.models import Invitation
+from officers.outbox import email_queue
 from officers.rules import domain_allowed
 
 
@@ -50,13 +52,33 @@ class AccountAdapter(DefaultAccountAdapter):
 
     # --- Links: allauth builds them from the request's Host header (which a client chooses, port
     # included); every link and the site's name in its emails come from PATHWAYS_BASE_URL.
+    # The message is rendered here, as allauth would, then queued in the outbox instead of sent:
+    # the request does not wait for the mail server, and the task worker retries a failure. Its
+    # body may hold a link or code that signs someone in: `sensitive` erases it once sent.
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         context = {name: _on_our_site(value) for name, value in context.items()}
         context["current_site"] = SimpleNamespace(
             domain=site_domain(), name=settings.WAGTAIL_SITE_NAME
         )
-        super().send_mail(template_prefix, email, context)
+        message = self.render_mail(
+            template_prefix, email, {"request": allauth_context.request, "email": email, **context}
+        )
+        alternatives = getattr(message, "alternatives", [])
+        html = next((body for body, kind in alternatives if kind == "text/html"), "")
+        if message.content_subtype == "html":  # only an HTML template: the body is HTML
+            text, html = "", message.body
+        else:
+            text = message.body
+        for address in message.to:
+            email_queue(
+                to=address,
+                subject=message.subject,
+                body=text,
+                html_body=str(html),
+                from_email=message.from_email or "",
+                sensitive=True,
+            )
 
     # --- Sign-in failures: allauth keys the per-account limit on the site's domain, which
     # without django.contrib.sites is the Host header, port included; a client that changes the

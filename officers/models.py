@@ -196,3 +196,58 @@ class Invitation(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+class OutgoingEmail(models.Model):
+    """An email waiting to be sent, being sent, sent or given up on: the outbox.
+
+    Every email is recorded here first (officers.outbox.email_queue) and sent by a background
+    task, so a request never waits for the mail server and a refused address or an outage
+    costs one message, never a whole run. `key` names the logical email ("reminder:overdue:
+    assignment:42"): set, it is unique, so concurrent callers queue it once.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    to = models.EmailField(_("recipient"))
+    from_email = models.CharField(
+        _("from"), max_length=254, blank=True, help_text=_("Blank: DEFAULT_FROM_EMAIL.")
+    )
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"), blank=True)
+    html_body = models.TextField(_("HTML body"), blank=True)
+    key = models.CharField(_("key"), max_length=200, blank=True, default="")
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_("The body holds a sign-in link or code: erased once sent or failed."),
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Queued: not before this. Sending: the claim's lease runs out at this time.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~models.Q(key=""), name="officers_outgoingemail_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="officers_outbox_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

@@ -13,7 +13,6 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -21,6 +20,7 @@ from django.urls import reverse
 
 from officers.links import absolute_url
 from officers.models import Invitation, OfficerProfile, Role, Unit, User
+from officers.outbox import email_queue
 from officers.roles import GROUP_NAMES, STAFF_ROLES, parse_role, primary_role, user_set_role
 from officers.selectors import user_can_manage_unit
 
@@ -259,8 +259,7 @@ def _check_against_database(
         )
     }
     accounts = {
-        u.email: u
-        for u in User.objects.filter(email__in=emails).prefetch_related("groups")
+        u.email: u for u in User.objects.filter(email__in=emails).prefetch_related("groups")
     }
     staff_groups = {GROUP_NAMES[r] for r in STAFF_ROLES}
     staff = {
@@ -420,30 +419,32 @@ def invitation_url(user: User) -> str:
 
 
 def invite_users(users: Iterable[User]) -> int:
-    """Email each user a link to set their password. Returns the number of emails sent."""
-    sent = 0
+    """Queue for each user an email with a link to set their password (once per user: the
+    outbox key). Returns the number of emails queued."""
+    queued = 0
     for user in users:
         context = {"user": user, "url": invitation_url(user)}
-        body = render_to_string("officers/email/invitation.txt", context)
-        send_mail(
-            f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You have been invited to Pathways",
-            body,
-            None,
-            [user.email],
+        email_queue(
+            to=user.email,
+            subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You have been invited to Pathways",
+            body=render_to_string("officers/email/invitation.txt", context),
+            key=f"account-invitation:{user.pk}",
+            sensitive=True,  # the link sets the password
         )
-        sent += 1
-    return sent
+        queued += 1
+    return queued
 
 
 def invitation_send(invitation: Invitation) -> None:
-    """Email an invited address the link to sign up."""
+    """Queue the email that gives an invited address the link to sign up (once per
+    invitation)."""
     context = {
         "invitation": invitation,
         "url": absolute_url(reverse("account_signup")),
     }
-    send_mail(
-        f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to Pathways",
-        render_to_string("officers/email/signup_invitation.txt", context),
-        None,
-        [invitation.email],
+    email_queue(
+        to=invitation.email,
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to Pathways",
+        body=render_to_string("officers/email/signup_invitation.txt", context),
+        key=f"signup-invitation:{invitation.pk}",
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
@@ -18,6 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -25,7 +27,8 @@ from wagtail.admin.widgets.button import Button
 
 from certificates.models import Certificate
 from courses.models import Enrolment
-from officers.models import OfficerProfile, Unit
+from officers.models import OfficerProfile, OutgoingEmail, Unit
+from officers.params import parse_id
 from officers.selectors import led_unit_paths, officers_visible_to, subtree_q
 from scenarios.models import Attempt
 from training.assignments import assignment_rule_create
@@ -33,7 +36,7 @@ from training.exports import CellSafeExport, stream_csv, xlsx_file, xlsx_respons
 from training.filters import OverdueFilterSet, certificate_filterset
 from training.forms import AssignForm
 from training.matrix import completion_matrix, matrix_csv_rows
-from training.models import Assignment, ExportLog, Reminder
+from training.models import OFFICER_UNIT_PATH, Assignment, ExportLog, Reminder
 
 VIEW_PERMISSION = "training.view_assignment"
 
@@ -61,7 +64,7 @@ class LeadViewMixin:
 class TrainingIndexView(LeadViewMixin, CellSafeExport, IndexView):
     """A scoped, filterable, exportable list (Wagtail's spreadsheet export, every cell safe)."""
 
-    scope_field = "unit_path"
+    scope_field = OFFICER_UNIT_PATH
     export_name = "list"
     paginate_by = 50
 
@@ -131,7 +134,7 @@ class OverdueView(TrainingIndexView):
 
 class CertificateListView(TrainingIndexView):
     model = Certificate
-    scope_field = "user__officer__unit__path"
+    scope_field = OFFICER_UNIT_PATH
     header_icon = "doc-full"
     list_export = [
         "number",
@@ -229,18 +232,41 @@ class RevokedView(CertificateListView):
 
 
 class RemindersView(TrainingIndexView):
+    class FilterSet(WagtailFilterSet):
+        """By kind, and by what became of the email: queued, sending, sent or failed."""
+
+        status = django_filters.ChoiceFilter(
+            label=gettext_lazy("Status"),
+            choices=OutgoingEmail.Status.choices,
+            method="filter_status",
+            empty_label=gettext_lazy("Any"),
+        )
+
+        class Meta:
+            model = Reminder
+            fields = ["kind", "status"]
+
+        def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+            if value == OutgoingEmail.Status.SENT:  # reminders from before the outbox were sent
+                return queryset.filter(
+                    Q(outgoing_email__status=value) | Q(outgoing_email__isnull=True)
+                )
+            return queryset.filter(outgoing_email__status=value)
+
     model = Reminder
     page_title = gettext_lazy("Reminders sent")
     header_icon = "mail"
-    scope_field = "user__officer__unit__path"
+    scope_field = OFFICER_UNIT_PATH
     export_name = "reminders"
     export_filename = "pathways-reminders"
     index_url_name = "training_reminders"
     index_results_url_name = "training_reminders_results"
-    list_export = ["user.email", "kind", "subject", "sent_at"]
+    filterset_class = FilterSet
+    list_export = ["user.email", "kind", "subject", "sent_at", "delivery_status", "delivery_error"]
+    export_headings = {"delivery_status": "Status", "delivery_error": "Error"}
 
     def get_base_queryset(self) -> QuerySet:
-        return super().get_base_queryset().select_related("user")
+        return super().get_base_queryset().select_related("user", "outgoing_email")
 
     @property
     def columns(self) -> list[Any]:
@@ -249,7 +275,9 @@ class RemindersView(TrainingIndexView):
             Column("email", label=_("Email"), accessor="user.email"),
             Column("kind", label=_("Reminder"), accessor="get_kind_display"),
             Column("subject", label=_("Subject")),
-            DateColumn("sent_at", label=_("Sent")),
+            DateColumn("sent_at", label=_("Queued")),
+            Column("status", label=_("Status"), accessor="delivery_status"),
+            Column("error", label=_("Error"), accessor="delivery_error"),
         ]
 
 
@@ -280,11 +308,8 @@ class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         unit = None
         if request.GET.get("unit"):
-            unit = (
-                get_object_or_404(Unit, pk=request.GET["unit"])
-                if request.GET["unit"].isdigit()
-                else None
-            )
+            unit_id = parse_id(request.GET["unit"])
+            unit = get_object_or_404(Unit, pk=unit_id) if unit_id is not None else None
             if unit is None:
                 return redirect("training_matrix")
         self.matrix = completion_matrix(request.user, unit=unit)

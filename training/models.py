@@ -54,6 +54,11 @@ class AssignmentRule(models.Model):
         return f"{self.course} → {target}"
 
 
+# The officer's unit as it is now. Who may see an assignment, and where the matrix counts it,
+# follow the current unit tree through this path, never a path stored when it was assigned.
+OFFICER_UNIT_PATH = "user__officer__unit__path"
+
+
 class Assignment(models.Model):
     """One officer asked to do one course by a date. `current` marks the latest per officer and
     course, which is what the matrix, lists and reminders count."""
@@ -141,6 +146,16 @@ class Reminder(models.Model):
     )
     subject = models.CharField(max_length=255)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    # The email in the outbox, queued in the same transaction as this row. Empty for reminders
+    # from before the outbox, which were sent in that transaction.
+    outgoing_email = models.ForeignKey(
+        "officers.OutgoingEmail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("email"),
+    )
 
     class Meta:
         verbose_name = _("reminder")
@@ -160,6 +175,16 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.user}"
+
+    def delivery_status(self) -> str:
+        """Queued, sending, sent or failed: its email's status."""
+        if self.outgoing_email is None:
+            return str(_("Sent"))
+        return self.outgoing_email.get_status_display()
+
+    def delivery_error(self) -> str:
+        """Why the last attempt to send it failed, if it did."""
+        return self.outgoing_email.last_error if self.outgoing_email else ""
 
 
 class ExportLog(models.Model):
