@@ -21,7 +21,7 @@ from courses.models import CoursePage, Enrolment
 from officers.models import OfficerProfile, Unit, User
 from officers.selectors import officers_visible_to, user_can_manage_unit
 from training.models import Assignment, AssignmentRule
-from training.rules import assignment_due_on, refresher_due_on
+from training.rules import assignment_due_on, assignment_merged_due_on, refresher_due_on
 
 
 def due_on_for(rule: AssignmentRule, assigned_on: date) -> date:
@@ -39,6 +39,7 @@ def _current_certificates(
     return {c.user_id: c.issued_at for c in rows}
 
 
+@transaction.atomic
 def _assign(
     *,
     course: CoursePage,
@@ -47,7 +48,12 @@ def _assign(
     rule: AssignmentRule | None = None,
     now=None,  # noqa: ANN001
 ) -> int:
-    """Create assignments for these officers (skipping any the rule already made)."""
+    """Assign the course to these officers; returns how many were newly assigned.
+
+    An officer whose current assignment for the course is still open keeps it (no second row,
+    no second "course assigned" email), due on the earlier of its date and this one. Officers
+    the rule already assigned are skipped.
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
     ids = [p.user_id for p in profiles]
@@ -57,6 +63,20 @@ def _assign(
         )
         profiles = [p for p in profiles if p.user_id not in done]
         ids = [p.user_id for p in profiles]
+    offered = due_on or (due_on_for(rule, today) if rule is not None else today)
+    open_now = list(
+        Assignment.objects.select_for_update().filter(
+            course=course, user_id__in=ids, current=True, completed_at__isnull=True
+        )
+    )
+    for assignment in open_now:
+        merged = assignment_merged_due_on(assignment.due_on, offered)
+        if merged != assignment.due_on:
+            assignment.due_on, assignment.rule = merged, rule
+            assignment.save(update_fields=["due_on", "rule"])
+    kept = {a.user_id for a in open_now}
+    profiles = [p for p in profiles if p.user_id not in kept]
+    ids = [p.user_id for p in profiles]
     if not profiles:
         return 0
     certified = _current_certificates(course.pk, ids, today)
@@ -74,7 +94,7 @@ def _assign(
                 rule=rule,
                 kind=Assignment.Kind.ASSIGNED,
                 assigned_at=now,
-                due_on=due_on or due_on_for(rule, today),
+                due_on=offered,
                 unit_path=p.unit.path if p.unit_id else "",
                 started_at=started.get(p.user_id),
                 completed_at=certified.get(p.user_id),

@@ -12,7 +12,7 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from certificates.models import Certificate
 from courses.models import CoursePage
 from officers.selectors import units_visible_to
-from training.models import Assignment
+from training.models import OFFICER_UNIT_PATH, Assignment
 
 
 def _units(request: Any) -> QuerySet:
@@ -20,7 +20,7 @@ def _units(request: Any) -> QuerySet:
 
 
 class UnitCourseFilterSet(WagtailFilterSet):
-    unit_field = "unit_path"  # or the path of the officer's unit, for certificates
+    unit_field = OFFICER_UNIT_PATH  # the officer's current unit, for every list
     unit = django_filters.ModelChoiceFilter(
         label=_("Unit"), queryset=_units, method="filter_unit", empty_label=_("All my units")
     )
@@ -46,8 +46,6 @@ class OverdueFilterSet(UnitCourseFilterSet):
 
 def certificate_filterset(date_field: str, label: str) -> type[UnitCourseFilterSet]:
     class CertificateFilterSet(UnitCourseFilterSet):
-        unit_field = "user__officer__unit__path"
-
         class Meta:
             model = Certificate
             fields = ["unit", "course"]

@@ -37,7 +37,7 @@ from officers.models import Invitation, OfficerProfile, Unit, User
 from officers.selectors import led_unit_paths, officers_visible_to, subtree_q, units_visible_to
 from training.admin_views import log_export
 from training.exports import CellSafeExport
-from training.models import Assignment, AssignmentRule
+from training.models import OFFICER_UNIT_PATH, Assignment, AssignmentRule
 
 # What a user may see of each model that carries officer data: a queryset of the objects in
 # their scope, or None for none at all. Only called for users who are not superusers.
@@ -55,7 +55,7 @@ def _visible_rules(user: User) -> QuerySet[AssignmentRule]:
 
 def _visible_assignments(user: User) -> QuerySet[Assignment]:
     paths = led_unit_paths(user)
-    scope = Q() if paths is None else subtree_q(paths, "unit_path")
+    scope = Q() if paths is None else subtree_q(paths, OFFICER_UNIT_PATH)
     return Assignment.objects.filter(scope)
 
 

@@ -17,7 +17,7 @@ from certificates.models import Certificate
 from courses.models import CoursePage
 from officers.models import OfficerProfile, Unit, User
 from officers.selectors import led_unit_paths, subtree_q, user_can_manage_unit
-from training.models import Assignment
+from training.models import OFFICER_UNIT_PATH, Assignment
 
 
 @dataclass
@@ -111,9 +111,9 @@ def completion_matrix(user: User, *, unit: Unit | None = None, today: date | Non
             roots = [unit.path] if unit else [u.path for u in units if len(u.path) == length]
             grouped = (
                 Assignment.objects.filter(
-                    subtree_q(roots, "unit_path"), current=True, course__in=courses
+                    subtree_q(roots, OFFICER_UNIT_PATH), current=True, course__in=courses
                 )
-                .annotate(key=Substr("unit_path", 1, length))
+                .annotate(key=Substr(OFFICER_UNIT_PATH, 1, length))
                 .values("key", "course_id")
                 .annotate(**_counts(today))
             )
@@ -122,8 +122,8 @@ def completion_matrix(user: User, *, unit: Unit | None = None, today: date | Non
                     row.cell(item["course_id"]).add(Cell(**{k: item[k] for k in COUNTED}))
             expiring = (
                 Certificate.objects.expiring(on=today)
-                .filter(subtree_q(roots, "user__officer__unit__path"), course__in=courses)
-                .annotate(key=Substr("user__officer__unit__path", 1, length))
+                .filter(subtree_q(roots, OFFICER_UNIT_PATH), course__in=courses)
+                .annotate(key=Substr(OFFICER_UNIT_PATH, 1, length))
                 .values("key", "course_id")
                 .annotate(n=Count("id"))
             )

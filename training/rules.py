@@ -11,12 +11,24 @@ from datetime import date, timedelta
 
 from certificates.rules import State, state_of
 
+# An officer placed in a unit after its rule's fixed date has passed gets this long.
+JOINER_GRACE_DAYS = 28
+
 
 def assignment_due_on(*, due_date: date | None, due_days: int | None, assigned_on: date) -> date:
-    """A fixed due date, or so many days after the officer was assigned."""
+    """A fixed due date, or so many days after the officer was assigned. Nobody is overdue on
+    the day they are assigned: an officer who joins after a fixed date has passed gets
+    JOINER_GRACE_DAYS from the day they joined."""
     if due_date is not None:
+        if due_date < assigned_on:
+            return assigned_on + timedelta(days=JOINER_GRACE_DAYS)
         return due_date
     return assigned_on + timedelta(days=due_days or 0)
+
+
+def assignment_merged_due_on(current: date, offered: date) -> date:
+    """Two rules ask one officer for the same course: the earliest due date stands."""
+    return min(current, offered)
 
 
 def refresher_due(

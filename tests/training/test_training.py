@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -18,6 +19,7 @@ from courses.models import CoursePage, LessonPage
 from officers.models import OfficerProfile, Role
 from tests.factories import make_course, make_officer
 from training.assignments import assignment_rule_create, refresher_assignments_sync
+from training.matrix import completion_matrix
 from training.models import Assignment, ExportLog, Reminder
 from training.reminders import send_reminders
 
@@ -55,6 +57,44 @@ def test_assigning_to_a_unit_covers_everything_under_it(org, north_lead, officer
     assert not assigned & {u.pk for u in officers["leith"]}
     a = Assignment.objects.get(rule=rule, user=officers["dundee"][0])
     assert a.due_on == TODAY() + timedelta(days=30) and a.unit_path == org.dundee.path and a.current
+
+
+def test_assigning_the_same_course_twice_keeps_one_assignment_and_one_email(
+    org, north_lead, officers, course
+):
+    due = TODAY() + timedelta(days=30)
+    assignment_rule_create(by=north_lead, course=course, unit=org.dundee, due_date=due)
+    send_reminders()
+    sent = len(mail.outbox)
+    rows = Assignment.objects.count()
+    _, count = assignment_rule_create(by=north_lead, course=course, unit=org.dundee, due_date=due)
+    assert count == 0 and Assignment.objects.count() == rows
+    send_reminders()
+    assert len(mail.outbox) == sent
+    assert Reminder.objects.filter(kind="assigned").count() == len(officers["dundee"])
+
+
+def test_two_rules_for_one_officer_the_earliest_due_date_stands(org, north_lead, officers, course):
+    officer = officers["dundee"][0]
+    late, soon = TODAY() + timedelta(days=60), TODAY() + timedelta(days=10)
+    assignment_rule_create(by=north_lead, course=course, unit=org.dundee, due_date=late)
+    assignment_rule_create(by=north_lead, course=course, officers=[officer], due_date=soon)
+    assert Assignment.objects.get(user=officer, current=True).due_on == soon
+    assignment_rule_create(by=north_lead, course=course, unit=org.tayside, due_date=late)
+    assert Assignment.objects.get(user=officer, current=True).due_on == soon
+    assert Assignment.objects.filter(user=officer).count() == 1
+
+
+def test_an_officer_who_joins_after_a_fixed_date_is_not_overdue_on_day_one(org, north_lead, course):
+    from training.rules import JOINER_GRACE_DAYS
+
+    with time_machine.travel(timezone.now() - timedelta(days=20), tick=False):
+        assignment_rule_create(
+            by=north_lead, course=course, unit=org.dundee, due_date=TODAY() + timedelta(days=5)
+        )
+    joiner = make_officer(unit=org.dundee)
+    assignment = Assignment.objects.get(user=joiner, current=True)
+    assert assignment.due_on == TODAY() + timedelta(days=JOINER_GRACE_DAYS)
 
 
 def test_officers_who_join_later_are_assigned(org, north_lead, course):
@@ -230,6 +270,29 @@ def test_matrix_counts_and_drill_down(org, north_lead, history, course, no_staff
     for officer in history["dundee"]:
         assert f"/admin/training/officers/{officer.pk}/transcript/" in body
     assert "100% · Good" in body
+
+
+def test_scope_follows_a_team_moved_to_another_division(
+    org, north_lead, east_lead, history, course, no_staff_mfa
+):
+    """Dundee Response moves from North to East: the East lead now sees and exports its
+    officers' assignments, the North lead no longer does."""
+    from officers.models import Unit
+
+    late = history["dundee"][2]
+    Unit.objects.get(pk=org.dundee.pk).move(Unit.objects.get(pk=org.east.pk), "last-child")
+    north, east = lead_client(north_lead), lead_client(east_lead)
+    assert late.email not in north.get("/admin/training/overdue/").content.decode()
+    exported = b"".join(north.get("/admin/training/overdue/?export=csv").streaming_content)
+    assert late.email.encode() not in exported
+    assert late.email in east.get("/admin/training/overdue/").content.decode()
+    exported = b"".join(east.get("/admin/training/overdue/?export=csv").streaming_content)
+    assert late.email.encode() in exported
+    assert north.get(f"/admin/training/officers/{late.pk}/transcript/").status_code == 404
+    north_cells = completion_matrix(north_lead).totals.cells
+    east_cells = completion_matrix(east_lead).totals.cells
+    assert north_cells.get(course.pk) is None or north_cells[course.pk].total == 1  # Tayside's
+    assert east_cells[course.pk].total == 2 + 3  # Leith's two and Dundee's three
 
 
 def test_lead_of_another_unit_gets_nothing(org, east_lead, history, no_staff_mfa):
