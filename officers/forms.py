@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from officers.models import Unit
+from officers.models import Invitation, Unit, User
 
 
 class UnitForm(forms.ModelForm):
@@ -58,6 +58,32 @@ class UnitForm(forms.ModelForm):
                 unit.move(parent, "last-child")
             unit.refresh_from_db()
         return unit
+
+
+class InvitationForm(forms.ModelForm):
+    """An address is invited once, and never one that already has an account: email
+    addresses are compared whatever their case (both tables are unique on the lower case)."""
+
+    class Meta:
+        model = Invitation
+        fields = ["email"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.pop("for_user", None)
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        others = Invitation.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(_("This address has already been invited."))
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("This address already has an account; it needs no invitation.")
+            )
+        return email
 
 
 class OfficerCSVForm(forms.Form):

@@ -34,8 +34,16 @@ CSV_COLUMNS = (
     "rank",
     "role",
 )
-SERVICE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$")
-MAX_NAME = 150
+# The import's own limits: each the column it is written to, so a row that passes fits.
+MAX_EMAIL = User._meta.get_field("email").max_length
+MAX_NAME = min(
+    User._meta.get_field("first_name").max_length, User._meta.get_field("last_name").max_length
+)
+MAX_SERVICE_NUMBER = OfficerProfile._meta.get_field("service_number").max_length
+MAX_UNIT_NAME = Unit._meta.get_field("name").max_length
+MAX_RANK = OfficerProfile._meta.get_field("rank").max_length
+MAX_UNIT_DEPTH = 10  # levels below the force: far more than any real organisation has
+SERVICE_NUMBER_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9/-]{{0,{MAX_SERVICE_NUMBER - 1}}}$")
 
 
 # --------------------------------------------------------------------------- units
@@ -120,12 +128,19 @@ class ImportReport:
 
 def _decode(data: bytes) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportRejected(
             [RowError(line, "the file is not UTF-8 text; save it as 'CSV UTF-8' and try again")]
         ) from exc
+    if "\x00" in text:
+        # A text column cannot hold NUL (PostgreSQL refuses it): binary data, not a CSV.
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportRejected(
+            [RowError(line, "the file contains a NUL byte; it is not a text CSV file")]
+        )
+    return text
 
 
 def parse_officer_csv(data: bytes) -> tuple[list[OfficerRow], list[RowError]]:
@@ -179,6 +194,8 @@ def parse_officer_csv(data: bytes) -> tuple[list[OfficerRow], list[RowError]]:
         email = cell["email"].lower()
         if not email:
             row_errors.append("email is missing")
+        elif len(email) > MAX_EMAIL:
+            row_errors.append(f"email is longer than {MAX_EMAIL} characters")
         else:
             try:
                 validate_email(email)
@@ -195,17 +212,24 @@ def parse_officer_csv(data: bytes) -> tuple[list[OfficerRow], list[RowError]]:
         elif not SERVICE_NUMBER_RE.match(number):
             row_errors.append(
                 f"service number {number!r} may only contain letters, digits, '-' and '/'"
-                " (at most 32)"
+                f" (at most {MAX_SERVICE_NUMBER})"
             )
         if not cell["force"]:
             row_errors.append("force is missing")
         unit_parts = tuple(p.strip() for p in cell["unit"].split("/")) if cell["unit"] else ()
         if any(not p for p in unit_parts):
             row_errors.append(f"unit {cell['unit']!r} has an empty part between '/'")
-        elif any(len(p) > 120 for p in unit_parts):
-            row_errors.append("a unit name is longer than 120 characters")
-        if len(cell["rank"]) > 64:
-            row_errors.append("rank is longer than 64 characters")
+        elif len(unit_parts) > MAX_UNIT_DEPTH:
+            row_errors.append(
+                f"the unit path has {len(unit_parts)} levels"
+                f" (at most {MAX_UNIT_DEPTH} below the force)"
+            )
+        elif any(len(p) > MAX_UNIT_NAME for p in unit_parts):
+            row_errors.append(f"a unit name is longer than {MAX_UNIT_NAME} characters")
+        if len(cell["force"]) > MAX_UNIT_NAME:
+            row_errors.append(f"force is longer than {MAX_UNIT_NAME} characters")
+        if len(cell["rank"]) > MAX_RANK:
+            row_errors.append(f"rank is longer than {MAX_RANK} characters")
         role = parse_role(cell["role"]) if cell["role"] else Role.LEARNER
         if role is None:
             allowed = ", ".join(r.value for r in Role)
@@ -342,15 +366,20 @@ def import_officers(
         limit_kb = settings.PATHWAYS_MAX_CSV_BYTES // 1024
         raise ImportRejected([RowError(1, f"the file is larger than {limit_kb} KB")])
     rows, errors = parse_officer_csv(data)
-    forces = {u.name.lower(): u for u in Unit.get_root_nodes()}
-    errors += _check_against_database(rows, forces=forces, actor=actor)
     if errors:
-        raise ImportRejected(errors)
+        forces = {u.name.lower(): u for u in Unit.get_root_nodes()}
+        raise ImportRejected(errors + _check_against_database(rows, forces=forces, actor=actor))
 
     report = ImportReport()
     new_users: list[User] = []
     units: dict[tuple[int, tuple[str, ...]], Unit] = {}
     with transaction.atomic():
+        forces = _lock_forces({row.force.lower() for row in rows})
+        # Checked under the lock: a concurrent import of the same forces has finished, and
+        # what it wrote is seen here (the same file again finds nothing left to do).
+        errors = _check_against_database(rows, forces=forces, actor=actor)
+        if errors:
+            raise ImportRejected(errors)
         for row in rows:
             force = forces[row.force.lower()]
             key = (force.pk, tuple(n.lower() for n in row.unit))
@@ -369,6 +398,18 @@ def import_officers(
         if send_invitations and new_users:
             transaction.on_commit(lambda: invite_users(new_users))
     return report
+
+
+def _lock_forces(names: set[str]) -> dict[str, Unit]:
+    """Every force, by lower-case name, read afresh; those named are locked (FOR UPDATE, in
+    path order so two imports cannot deadlock) until the transaction ends: imports into the
+    same force run one after the other, never interleaving their units and accounts."""
+    roots = list(Unit.get_root_nodes())
+    wanted = [u.pk for u in roots if u.name.lower() in names]
+    if wanted:
+        list(Unit.objects.filter(pk__in=wanted).order_by("path").select_for_update())
+        roots = list(Unit.get_root_nodes())  # numchild may have changed while we waited
+    return {u.name.lower(): u for u in roots}
 
 
 def _apply_row(row: OfficerRow, *, force: Unit, unit: Unit) -> tuple[User, bool, bool]:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib import messages
+from django.db.models import ProtectedError, Q, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import history, usage
 from wagtail.admin.views.generic import models as generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from officers.forms import UnitForm
+from officers.forms import InvitationForm, UnitForm
 from officers.models import Invitation, OfficerProfile, Unit
 from officers.selectors import officers_visible_to, units_visible_to
 from officers.services import invitation_send
@@ -122,7 +125,47 @@ class UnitEditView(ScopedUnitMixin, generic.EditView):
 
 
 class UnitDeleteView(ScopedUnitMixin, generic.DeleteView):
-    pass
+    """Deleting a unit deletes the units under it; officers still placed in any of them
+    (protected references) must be moved first: refused here, with how many there are."""
+
+    def officers_placed(self) -> int:
+        unit: Unit = self.object
+        return (
+            OfficerProfile.objects.filter(
+                Q(unit__path__startswith=unit.path) | Q(force__path__startswith=unit.path)
+            )
+            .distinct()
+            .count()
+        )
+
+    def refuse(self, count: int) -> None:
+        messages.error(
+            self.request,
+            ngettext(
+                "'%(unit)s' cannot be deleted: %(count)d officer is still placed in it or in"
+                " a unit under it. Move them to another unit first.",
+                "'%(unit)s' cannot be deleted: %(count)d officers are still placed in it or in"
+                " a unit under it. Move them to another unit first.",
+                count,
+            )
+            % {"unit": self.object, "count": count},
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        count = self.officers_placed()
+        if count:
+            context["is_protected"] = True  # hides the "Yes, delete" form
+            self.refuse(count)
+        return context
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if self.officers_placed():
+            return self.render_to_response(self.get_context_data())
+        try:
+            return super().form_valid(form)
+        except ProtectedError:  # placed between the check and the delete
+            return self.render_to_response(self.get_context_data())
 
 
 class UnitHistoryView(ScopedUnitObjectMixin, history.HistoryView):
@@ -167,9 +210,11 @@ class InvitationViewSet(ModelViewSet):
     name = "invitations"
     icon = "mail"
     menu_label = _("Invitations")
-    form_fields = ["email"]
     list_display = ["email", "created_at", "accepted_at"]
     copy_view_enabled = False
+
+    def get_form_class(self, for_update: bool = False) -> type[InvitationForm]:
+        return InvitationForm
 
 
 class OrganisationGroup(ModelViewSetGroup):
