@@ -19,6 +19,7 @@ from wagtail.models import Page, Revision
 from wagtail.search import index
 
 from courses.blocks import LessonStreamBlock
+from courses.forms import LessonPageForm
 
 
 class LearnerPageMixin:
@@ -217,6 +218,7 @@ class LessonPage(LearnerPageMixin, Page):
     ]
     parent_page_types = ["courses.ModulePage"]
     subpage_types: list[str] = []
+    base_form_class = LessonPageForm
 
     class Meta:
         verbose_name = _("lesson")
@@ -224,6 +226,23 @@ class LessonPage(LearnerPageMixin, Page):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.scenario_ids = self.placed_scenario_ids()
         super().save(*args, **kwargs)
+
+    def publish_problems(self, body: Any = None) -> list[str]:
+        """Why this lesson (or this `body` for it) cannot be published: one message for each
+        placed scenario that is not live."""
+        drafts: dict[int, Any] = {}
+        for block in self.body if body is None else body:
+            scenario = block.value["scenario"] if block.block_type == "scenario" else None
+            if scenario is not None and not scenario.live:
+                drafts.setdefault(scenario.pk, scenario)
+        return [
+            _(
+                "The scenario “%(title)s” is not published: learners could not pass it. "
+                "Publish the scenario before publishing this lesson."
+            )
+            % {"title": scenario}
+            for scenario in drafts.values()
+        ]
 
     def placed_scenario_ids(self) -> list[int]:
         ids: list[int] = []
