@@ -65,6 +65,11 @@ class OptionBlock(blocks.StructBlock):
     feedback = blocks.TextBlock(
         label=_("Feedback"), help_text=_("Why this answer is right or wrong.")
     )
+    pinned = blocks.BooleanBlock(
+        label=_("Always show last"),
+        required=False,
+        help_text=_("For answers such as 'None of these'; the others are shown shuffled."),
+    )
 
     class Meta:
         icon = "radio-full"

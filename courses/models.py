@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,10 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Page, Revision
+from wagtail.models import DraftStateMixin, Page, Revision, RevisionMixin
 from wagtail.search import index
 
-from courses.blocks import LessonStreamBlock
+from courses.blocks import LessonStreamBlock, OptionBlock
 from courses.forms import LessonPageForm
 
 
@@ -119,6 +121,33 @@ class CoursePage(LearnerPageMixin, Page):
         help_text=_("Optional: a PNG or JPEG of the signature."),
     )
 
+    assessment_question_count = models.PositiveSmallIntegerField(
+        _("questions per attempt"),
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "How many questions each attempt at the final assessment draws from the course's "
+            "question bank. 0: the course has no final assessment."
+        ),
+    )
+    assessment_pass_mark = models.PositiveSmallIntegerField(
+        _("assessment pass mark (%)"),
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    assessment_max_attempts = models.PositiveSmallIntegerField(
+        _("attempts before a pause"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("After this many failed attempts in a row the officer must wait."),
+    )
+    assessment_cooldown_hours = models.PositiveSmallIntegerField(
+        _("pause (hours)"),
+        default=24,
+        validators=[MaxValueValidator(24 * 30)],
+        help_text=_("How long the officer waits after using up their attempts."),
+    )
+
     content_panels = [
         *Page.content_panels,
         FieldPanel("summary"),
@@ -139,6 +168,15 @@ class CoursePage(LearnerPageMixin, Page):
                 FieldPanel("signatory_image"),
             ],
             heading=_("Certificate"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("assessment_question_count"),
+                FieldPanel("assessment_pass_mark"),
+                FieldPanel("assessment_max_attempts"),
+                FieldPanel("assessment_cooldown_hours"),
+            ],
+            heading=_("Final assessment"),
         ),
     ]
     search_fields = [*Page.search_fields, index.SearchField("summary")]
@@ -262,6 +300,11 @@ class LessonPage(LearnerPageMixin, Page):
         return context
 
 
+def new_order_seed() -> str:
+    """A random seed kept with an attempt: the order its options are shown in derives from it."""
+    return secrets.token_hex(8)
+
+
 class Enrolment(models.Model):
     """One officer's pass through a course. A refresher is a new enrolment."""
 
@@ -287,6 +330,8 @@ class Enrolment(models.Model):
         related_name="+",
         verbose_name=_("course revision completed"),
     )
+    # The order of each check question's options in this run derives from this seed.
+    order_seed = models.CharField(max_length=32, default=new_order_seed, editable=False)
 
     class Meta:
         verbose_name = _("enrolment")
@@ -315,6 +360,8 @@ class LessonCompletion(models.Model):
     )
     lesson = models.ForeignKey(LessonPage, on_delete=models.CASCADE, related_name="completions")
     completed_at = models.DateTimeField(_("completed at"), default=timezone.now)
+    # From the officer first opening the lesson in this run to marking it complete.
+    seconds_spent = models.PositiveIntegerField(_("time spent (seconds)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lesson completion")
@@ -326,3 +373,159 @@ class LessonCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment} · {self.lesson_id}"
+
+
+class LessonVisit(models.Model):
+    """When an officer first opened a lesson in their current run of the course: the start of
+    the time they spent on it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_visits"
+    )
+    lesson = models.ForeignKey(LessonPage, on_delete=models.CASCADE, related_name="visits")
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lesson visit")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="courses_one_visit_per_lesson")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.lesson_id}"
+
+
+class CheckAnswer(models.Model):
+    """One answer to a lesson's check question, in one run of the course (every try is kept)."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="check_answers")
+    lesson = models.ForeignKey(LessonPage, on_delete=models.CASCADE, related_name="check_answers")
+    question = models.CharField(_("question (block id)"), max_length=64)
+    chosen = models.JSONField(_("options chosen (ids)"), default=list)
+    correct = models.BooleanField(_("correct"))
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
+    seconds = models.PositiveIntegerField(_("time taken (seconds)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("check answer")
+        ordering = ["answered_at"]
+        indexes = [models.Index(fields=["enrolment", "lesson"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} · {self.lesson_id} · {self.question}"
+
+
+class BankQuestion(DraftStateMixin, RevisionMixin, index.Indexed, models.Model):
+    """A question in a course's final-assessment bank (a Wagtail snippet with revisions)."""
+
+    course = models.ForeignKey(
+        CoursePage,
+        on_delete=models.CASCADE,
+        related_name="bank_questions",
+        verbose_name=_("course"),
+    )
+    module = models.ForeignKey(
+        ModulePage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bank_questions",
+        verbose_name=_("module"),
+        help_text=_("The module this question assesses."),
+    )
+    jurisdiction = models.CharField(
+        _("jurisdiction"), max_length=16, choices=Jurisdiction.choices, default=Jurisdiction.ALL
+    )
+    prompt = models.TextField(_("question"))
+    multiple = models.BooleanField(
+        _("more than one answer is correct"),
+        default=False,
+        help_text=_("Officers tick every correct answer instead of choosing one."),
+    )
+    options = StreamField(
+        [("option", OptionBlock())],
+        min_num=2,
+        max_num=8,
+        verbose_name=_("answers"),
+    )
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="bank_question")
+
+    search_fields = [index.SearchField("prompt"), index.AutocompleteField("prompt")]
+
+    class Meta:
+        verbose_name = _("assessment question")
+        verbose_name_plural = _("assessment questions")
+        ordering = ["course", "pk"]
+
+    def __str__(self) -> str:
+        return self.prompt[:80]
+
+    @property
+    def revisions(self) -> Any:
+        return self._revisions
+
+
+class AssessmentAttempt(models.Model):
+    """One attempt at a course's final assessment, in one run (enrolment) of the course."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assessment_attempts"
+    )
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, related_name="assessment_attempts"
+    )
+    course = models.ForeignKey(
+        CoursePage, on_delete=models.PROTECT, related_name="assessment_attempts"
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    pass_mark = models.PositiveSmallIntegerField(_("pass mark (%)"))
+    score = models.PositiveSmallIntegerField(_("questions right"), null=True, blank=True)
+    total = models.PositiveSmallIntegerField(_("questions"))
+    percent = models.PositiveSmallIntegerField(_("score (%)"), null=True, blank=True)
+    passed = models.BooleanField(_("passed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assessment attempt")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=models.Q(submitted_at__isnull=True),
+                name="courses_one_open_assessment_attempt",
+            )
+        ]
+        indexes = [models.Index(fields=["user", "course", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.course_id} · {self.started_at:%Y-%m-%d}"
+
+
+class AssessmentAnswer(models.Model):
+    """A question drawn for an attempt: which revision was shown, in what option order, and
+    the officer's answer."""
+
+    attempt = models.ForeignKey(AssessmentAttempt, on_delete=models.CASCADE, related_name="answers")
+    position = models.PositiveSmallIntegerField(_("position"))
+    question = models.ForeignKey(
+        BankQuestion, on_delete=models.SET_NULL, null=True, related_name="answers"
+    )
+    revision = models.ForeignKey(Revision, on_delete=models.SET_NULL, null=True, related_name="+")
+    option_order = models.JSONField(_("options shown (ids, in order)"), default=list)
+    chosen = models.JSONField(_("options chosen (ids)"), null=True, blank=True)
+    correct = models.BooleanField(_("correct"), null=True, blank=True)
+    shown_at = models.DateTimeField(_("first shown at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assessment answer")
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "position"], name="courses_one_answer_per_position"
+            )
+        ]
+        indexes = [models.Index(fields=["question", "revision"])]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}#{self.position}"
