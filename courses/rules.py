@@ -1,7 +1,8 @@
 """Completion rules: the one place that decides what "complete" means. Plain data in and out.
 
 A module is complete when every lesson in it is complete and every scenario in it has been
-passed; a course is complete when every module is (and it has at least one lesson). The
+passed; a course is complete when every module is (and it has at least one lesson) and, where
+the course has a final assessment, the officer has passed it in this run. The
 outline is built from the *published* content, so a lesson added later counts for officers
 still in progress; officers who already completed keep their recorded completion.
 """
@@ -29,6 +30,8 @@ class ModuleRef:
 class CourseOutline:
     course_id: int
     modules: tuple[ModuleRef, ...]
+    # The course has a final assessment that must be passed (after the lessons).
+    assessment: bool = False
 
     @property
     def lessons(self) -> tuple[LessonRef, ...]:
@@ -76,9 +79,23 @@ def module_complete(module: ModuleRef, completed: Set[int], passed: Set[int]) ->
     return all(lesson_complete(lesson, completed, passed) for lesson in module.lessons)
 
 
-def course_complete(outline: CourseOutline, completed: Set[int], passed: Set[int]) -> bool:
+def lessons_complete(outline: CourseOutline, completed: Set[int], passed: Set[int]) -> bool:
+    """Every lesson of the course done: what opens the final assessment."""
     return bool(outline.lessons) and all(
         module_complete(module, completed, passed) for module in outline.modules
+    )
+
+
+def course_complete(
+    outline: CourseOutline,
+    completed: Set[int],
+    passed: Set[int],
+    *,
+    assessment_passed: bool = False,
+) -> bool:
+    """Every lesson done, and the final assessment passed where the course has one."""
+    return lessons_complete(outline, completed, passed) and (
+        assessment_passed or not outline.assessment
     )
 
 

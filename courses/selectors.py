@@ -11,7 +11,14 @@ from django.db.models import Q
 from django.http import HttpRequest
 from wagtail.models import Page
 
-from courses.models import CoursePage, Enrolment, LessonCompletion, LessonPage, ModulePage
+from courses.models import (
+    AssessmentAttempt,
+    CoursePage,
+    Enrolment,
+    LessonCompletion,
+    LessonPage,
+    ModulePage,
+)
 from courses.rules import (
     CourseOutline,
     LessonRef,
@@ -59,7 +66,11 @@ def outlines_for(courses: Iterable[CoursePage]) -> dict[int, CourseOutline]:
         refs = tuple(lessons_by_module.get(path, ()))
         modules_by_course.setdefault(path[:-STEP], []).append(ModuleRef(module_id, refs))
     return {
-        c.pk: CourseOutline(course_id=c.pk, modules=tuple(modules_by_course.get(c.path, ())))
+        c.pk: CourseOutline(
+            course_id=c.pk,
+            modules=tuple(modules_by_course.get(c.path, ())),
+            assessment=c.assessment_question_count > 0,
+        )
         for c in courses
     }
 
@@ -77,6 +88,13 @@ def completed_lessons(enrolment: Enrolment | None) -> set[int]:
     if enrolment is None or enrolment.pk is None:
         return set()
     return set(enrolment.lesson_completions.values_list("lesson_id", flat=True))
+
+
+def assessment_passed(enrolment: Enrolment | None) -> bool:
+    """Whether the officer passed the course's final assessment in this run (one query)."""
+    if enrolment is None or enrolment.pk is None:
+        return False
+    return AssessmentAttempt.objects.filter(enrolment=enrolment, passed=True).exists()
 
 
 def scenario_passes(user: User, scenario_ids: Iterable[int]) -> dict[int, datetime]:
@@ -101,6 +119,7 @@ class CourseState:
     completed: frozenset[int]
     passed: frozenset[int]
     progress: Progress
+    assessment_passed: bool = False
 
     @property
     def is_complete(self) -> bool:
@@ -123,6 +142,10 @@ def course_state(user: User, course: CoursePage) -> CourseState:
         completed=frozenset(completed),
         passed=frozenset(passed),
         progress=course_progress(outline, completed, passed),
+        assessment_passed=outline.assessment
+        and enrolment is not None
+        and not enrolment.is_complete
+        and assessment_passed(enrolment),
     )
 
 

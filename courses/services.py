@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from courses.models import CoursePage, Enrolment, LessonCompletion, LessonPage
 from courses.rules import course_complete, unpassed_scenarios
-from courses.selectors import STEP, course_outline, passes_counted
+from courses.selectors import STEP, assessment_passed, course_outline, passes_counted
 from courses.signals import course_completed
 from officers.models import User
 
@@ -77,7 +77,9 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
                 _("You already marked this lesson complete. Nothing was changed.")
             ) from exc
         done = set(enrolment.lesson_completions.values_list("lesson_id", flat=True))
-        finished = course_complete(outline, done, passed)
+        finished = course_complete(
+            outline, done, passed, assessment_passed=assessment_passed(enrolment)
+        )
         if finished:
             enrolment_complete(enrolment=enrolment, course=course)
     return LessonResult(

@@ -49,6 +49,10 @@ def course_form(course: CoursePage, **overrides: object) -> dict:
         "signatory_name": course.signatory_name,
         "signatory_role": course.signatory_role,
         "signatory_image": "",
+        "assessment_question_count": course.assessment_question_count,
+        "assessment_pass_mark": course.assessment_pass_mark,
+        "assessment_max_attempts": course.assessment_max_attempts,
+        "assessment_cooldown_hours": course.assessment_cooldown_hours,
         "action-publish": "1",
     }
     data.update(overrides)
