@@ -20,7 +20,7 @@ from officers.selectors import units_visible_to
 from scenarios import engine
 from scenarios.diagram import scenario_map
 from scenarios.forms import AnalyticsFilterForm, ScenarioImportForm
-from scenarios.models import Attempt, Scenario
+from scenarios.models import Attempt, Scenario, engine_for_revision
 from scenarios.selectors import step_statistics
 from scenarios.services import scenario_export, scenario_import
 
@@ -152,7 +152,10 @@ class AnalyticsView(ScenarioAdminMixin, TemplateView):
         source = revision or scenario.live_revision or scenario.latest_revision
         if revision is not None:
             attempts = attempts.filter(revision=revision)
+            versions = []
+        else:  # all versions: name the choices that the version shown no longer has
+            versions = [engine_for_revision(r) for r in revisions]
         built = source.as_object().to_engine() if source else scenario.to_engine()
-        total, stats = step_statistics(built, attempts)
+        total, stats = step_statistics(built, attempts, versions=versions)
         context.update(scenario=scenario, form=form, total=total, stats=stats, revision=revision)
         return context

@@ -21,11 +21,55 @@ class ScenarioChoiceBlock(blocks.StructBlock):
     critical = blocks.BooleanBlock(
         label=_("Critical (unsafe)"),
         required=False,
-        help_text=_("Taking this choice means the attempt cannot pass, whatever the score."),
+        help_text=_(
+            "Unlawful or dangerous: taking this choice means the attempt cannot pass, whatever "
+            "the score."
+        ),
+    )
+    pinned = blocks.BooleanBlock(
+        label=_("Always last"),
+        required=False,
+        help_text=_(
+            "Officers see the choices in a shuffled order; a choice marked here always comes "
+            "after the shuffled ones, e.g. “None of these”."
+        ),
+    )
+    sets = blocks.CharBlock(
+        label=_("Sets flags"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Names that taking this choice records, separated by spaces or commas (letters, "
+            "digits, '-' and '_'), e.g. 'called-999'. An ending's conditional debriefs can "
+            "depend on them."
+        ),
     )
 
     class Meta:
         icon = "arrow-right"
+
+
+class DebriefBlock(blocks.StructBlock):
+    """Part of an ending's debrief, shown only when a choice on the route set a flag (or not)."""
+
+    condition = blocks.ChoiceBlock(
+        choices=[
+            ("if", _("Show if the flag is set")),
+            ("unless", _("Show unless the flag is set")),
+        ],
+        default="if",
+        label=_("Condition"),
+    )
+    flag = blocks.RegexBlock(
+        regex=r"^[A-Za-z0-9_-]{1,64}$",
+        label=_("Flag"),
+        error_messages={"invalid": _("Use letters, digits, '-' and '_' only (at most 64).")},
+        help_text=_("A flag that a choice sets (see “Sets flags” on the choices)."),
+    )
+    text = blocks.TextBlock(label=_("Text"))
+
+    class Meta:
+        icon = "comment"
 
 
 class StepBlock(blocks.StructBlock):
@@ -48,8 +92,28 @@ class StepBlock(blocks.StructBlock):
         choices=[("pass", _("Pass")), ("fail", _("Fail")), ("neutral", _("Neutral"))],
         required=False,
         label=_("Outcome (endings only)"),
+        help_text=_(
+            "Pass: the officer handled it well; the only outcome that can pass. Neutral: no "
+            "harm done, but not the outcome the training is after; the officer is told “Not "
+            "passed: try again”. Fail: it went wrong."
+        ),
     )
-    debrief = blocks.TextBlock(label=_("Debrief (endings only)"), required=False)
+    debrief = blocks.TextBlock(
+        label=_("Debrief (endings only)"),
+        required=False,
+        help_text=_(
+            "Shown whatever route led here: do not praise what the officer may not have done."
+        ),
+    )
+    debriefs = blocks.ListBlock(
+        DebriefBlock(),
+        min_num=0,
+        default=[],
+        label=_("Conditional debriefs (endings only)"),
+        help_text=_(
+            "Each is shown after the debrief when its condition holds for the route taken."
+        ),
+    )
 
     class Meta:
         icon = "list-ul"

@@ -40,7 +40,7 @@ class ScenarioForm(WagtailAdminModelForm):
 class ScenarioImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Scenario file (.json)"),
-        help_text=gettext_lazy("A pathways-scenario/1 document, at most 1 MB."),
+        help_text=gettext_lazy("A pathways-scenario document (version 1 or 2), at most 1 MB."),
     )
 
     def clean_file(self) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -92,6 +93,12 @@ def engine_for_revision(revision: Revision) -> engine.Scenario:
     return revision.as_object().to_engine()
 
 
+def new_order_seed() -> int:
+    """A fresh random seed for the order in which an attempt shows choices (0 to 2**63 - 1,
+    the range of a signed 64-bit column). From `secrets`, so that nobody can predict it."""
+    return secrets.randbits(63)
+
+
 class Attempt(models.Model):
     """One officer's play-through of one revision of a scenario, recorded step by step."""
 
@@ -116,6 +123,15 @@ class Attempt(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, blank=True)
     percent = models.PositiveSmallIntegerField(_("score (%)"), null=True, blank=True)
     passed = models.BooleanField(_("passed"), null=True, blank=True)
+    order_seed = models.BigIntegerField(
+        _("choice order seed"),
+        default=new_order_seed,
+        editable=False,
+        help_text=_(
+            "Fixes the shuffled order of each step's choices for this attempt "
+            "(engine.display_order)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("scenario attempt")
@@ -138,12 +154,18 @@ class Attempt(models.Model):
 
 
 class AttemptChoice(models.Model):
-    """A choice taken during an attempt, in order."""
+    """A choice taken during an attempt, in order.
+
+    `choice_id` is the choice's stable id, what analytics count by. `choice_index` is where the
+    choice stood in the authored order of the revision played, kept for history only: authors
+    reorder, add and remove choices, so positions mean nothing across revisions.
+    """
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="choices")
     position = models.PositiveSmallIntegerField(_("position"))
     step = models.CharField(_("step"), max_length=64)
-    choice_index = models.PositiveSmallIntegerField(_("choice"))
+    choice_id = models.CharField(_("choice id"), max_length=64, blank=True)
+    choice_index = models.PositiveSmallIntegerField(_("choice position (history only)"))
     points = models.SmallIntegerField(_("points"))
     critical = models.BooleanField(_("critical"), default=False)
     chosen_at = models.DateTimeField(_("chosen at"), default=timezone.now)
@@ -158,4 +180,4 @@ class AttemptChoice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.step}#{self.choice_index}"
+        return f"{self.step}#{self.choice_id or self.choice_index}"

@@ -30,7 +30,8 @@ def _state(attempt: Attempt, choices: list[AttemptChoice]) -> engine.AttemptStat
     return engine.AttemptState(
         current=attempt.current_step,
         path=tuple(
-            engine.TakenChoice(c.step, c.choice_index, c.points, c.critical) for c in choices
+            engine.TakenChoice(c.step, c.choice_index, c.points, c.critical, c.choice_id)
+            for c in choices
         ),
         score=attempt.score,
         critical=attempt.critical,
@@ -88,12 +89,13 @@ class Chosen:
     position: int
 
 
-def attempt_choose(*, user: User, attempt_id: int, step: str, choice: str | int | None) -> Chosen:
-    """Take a choice at the attempt's current step, as the server sees it."""
-    try:
-        index = int(choice) if choice is not None and str(choice).strip() != "" else None
-    except (TypeError, ValueError):
-        index = None
+def attempt_choose(*, user: User, attempt_id: int, step: str, choice: object) -> Chosen:
+    """Take a choice at the attempt's current step, as the server sees it.
+
+    `choice` is the id of one of the current step's choices, as the form posts it. Anything
+    else (a position, an unknown id, a number) is refused with a 400 and changes nothing.
+    """
+    missing = choice is None or (isinstance(choice, str) and not choice.strip())
     with transaction.atomic():
         attempt = (
             Attempt.objects.select_for_update()
@@ -120,12 +122,14 @@ def attempt_choose(*, user: User, attempt_id: int, step: str, choice: str | int 
                 ),
                 status=409,
             )
-        if index is None:
+        if missing:
             raise PlayRefused(_("Choose one of the options to continue."), status=400)
         played = engine_for_revision(attempt.revision)
         taken = list(attempt.choices.all())
         try:
-            state = engine.choose(played, _state(attempt, taken), step=step, choice=index)
+            if not isinstance(choice, str):  # the engine reads an int as a position: not here
+                raise engine.BadChoice(f"The choice must be a choice id, not {choice!r}.")
+            state = engine.choose(played, _state(attempt, taken), step=step, choice=choice)
         except engine.BadChoice as exc:
             raise PlayRefused(
                 _("That is not one of the options for this step."), status=400
@@ -137,6 +141,7 @@ def attempt_choose(*, user: User, attempt_id: int, step: str, choice: str | int 
             attempt=attempt,
             position=len(taken),
             step=made.step,
+            choice_id=made.choice_id,
             choice_index=made.choice_index,
             points=made.points,
             critical=made.critical,
@@ -149,7 +154,7 @@ def attempt_choose(*, user: User, attempt_id: int, step: str, choice: str | int 
         attempt.save()
         return Chosen(
             attempt=attempt,
-            choice=played.step(made.step).choices[made.choice_index],
+            choice=played.step(made.step).choice(made.choice_id),
             position=len(taken),
         )
 
@@ -158,7 +163,7 @@ def attempt_choose(*, user: User, attempt_id: int, step: str, choice: str | int 
 
 
 def scenario_import(*, raw: bytes | str, user: User | None = None) -> Scenario:
-    """Create a scenario (as a draft) from a pathways-scenario/1 document.
+    """Create a scenario (as a draft) from a pathways-scenario document (version 1 or 2).
 
     Raises engine.ScenarioInvalid listing every problem; nothing is saved then.
     """
@@ -187,7 +192,7 @@ def scenario_publish(*, scenario: Scenario, user: User | None = None) -> None:
 
 
 def scenario_export(scenario: Scenario, *, live: bool = True) -> dict[str, object]:
-    """The scenario as a pathways-scenario/1 document (the live version, or the latest draft)."""
+    """The scenario as a pathways-scenario/2 document (the live version, or the latest draft)."""
     if live and scenario.live_revision is not None:
         source = scenario.live_revision.as_object()
     elif scenario.latest_revision is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from officers.params import parse_id
 from scenarios import engine
-from scenarios.models import Attempt, engine_for_revision
+from scenarios.models import Attempt, AttemptChoice, engine_for_revision
+from scenarios.selectors import attempt_options
 from scenarios.services import PlayRefused, attempt_choose, attempt_start
 
 
@@ -45,13 +48,28 @@ def start_view(request: HttpRequest, scenario_id: int) -> HttpResponse:
     return redirect("scenarios:attempt", attempt_id=attempt.pk)
 
 
-def _path(played: engine.Scenario, attempt: Attempt) -> list[dict[str, object]]:
+def _choice_of(step: engine.Step, made: AttemptChoice) -> engine.Choice:
+    """The choice a stored row took: by id; by position only for a row stored without one."""
+    return step.choice(made.choice_id) if made.choice_id else step.choices[made.choice_index]
+
+
+def _path(played: engine.Scenario, made: list[AttemptChoice]) -> list[dict[str, object]]:
     rows = []
-    for made in attempt.choices.all():
-        step = played.step(made.step)
-        choice = step.choices[made.choice_index]
-        rows.append({"step": step, "choice": choice, "made": made})
+    for row in made:
+        step = played.step(row.step)
+        rows.append({"step": step, "choice": _choice_of(step, row), "made": row})
     return rows
+
+
+def _step_context(attempt: Attempt, played: engine.Scenario) -> dict[str, Any]:
+    """What the step page shows: the current step, its choices in this attempt's order, and
+    "Decision N of up to M" (M is None when loops make it unbounded)."""
+    return {
+        "step": played.step(attempt.current_step),
+        "options": attempt_options(attempt=attempt, scenario=played),
+        "number": attempt.choices.count() + 1,
+        "most": engine.max_decisions(played),
+    }
 
 
 @login_required
@@ -61,14 +79,15 @@ def attempt_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
     played = engine_for_revision(attempt.revision)
     context = {"attempt": attempt, "played": played, "back": _back(attempt)}
     if attempt.is_finished:
+        made = list(attempt.choices.all())
+        state = engine.replay(played, [(c.step, c.choice_id or c.choice_index) for c in made])
         context["ending"] = played.step(attempt.current_step)
-        context["path"] = _path(played, attempt)
-        context["result"] = engine.result(
-            played, engine.replay(played, [(c.step, c.choice_index) for c in attempt.choices.all()])
-        )
+        context["path"] = _path(played, made)
+        context["result"] = engine.result(played, state)
+        context["debriefs"] = engine.debriefs_for(played, state)
+        context["review"] = engine.review(played, state)
         return render(request, "scenarios/play_result.html", context)
-    context["step"] = played.step(attempt.current_step)
-    context["number"] = attempt.choices.count() + 1
+    context.update(_step_context(attempt, played))
     return render(request, "scenarios/play_step.html", context)
 
 
@@ -91,10 +110,9 @@ def choose_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
             context = {
                 "attempt": attempt,
                 "played": played,
-                "step": played.step(attempt.current_step),
-                "number": attempt.choices.count() + 1,
                 "error": exc.message,
                 "back": _back(attempt),
+                **_step_context(attempt, played),
             }
             return render(request, "scenarios/play_step.html", context, status=400)
         return _refused(request, exc, back=f"/scenarios/attempts/{attempt.pk}/")
@@ -114,7 +132,7 @@ def feedback_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "attempt": attempt,
         "played": played,
         "step": step,
-        "choice": step.choices[last.choice_index],
+        "choice": _choice_of(step, last),
         "made": last,
         "back": _back(attempt),
     }

@@ -23,7 +23,8 @@ from scenarios.models import Scenario
 
 
 class ProblemsPanel(HelpPanel):
-    """Lists the saved version's problems at the top of the editor, with a link to the map."""
+    """Lists the saved version's problems (which block publishing) and warnings (which do not)
+    at the top of the editor, with a link to the map."""
 
     class BoundPanel(HelpPanel.BoundPanel):
         def __init__(self, **kwargs: Any) -> None:
@@ -32,21 +33,30 @@ class ProblemsPanel(HelpPanel):
             if instance is None or instance.pk is None:
                 self.content = _("Save a draft to see the scenario's map and any problems.")
                 return
-            problems = engine.validate(instance.to_engine())
+            built = instance.to_engine()
+            problems = engine.validate(built)
+            warnings = engine.author_warnings(built)
             map_url = reverse("wagtailsnippets_scenarios_scenario:map", args=[instance.pk])
             link = format_html('<a href="{}">{}</a>', map_url, _("Open the map"))
             if not problems:
-                self.content = format_html(
+                content = format_html(
                     "<p>{} {}</p>", _("No problems: this scenario can be published."), link
                 )
             else:
-                self.content = format_html(
+                content = format_html(
                     '<div class="help-block help-warning"><p><strong>{}</strong> {}</p>'
                     "<ul>{}</ul></div>",
                     _("Problems to fix before publishing:"),
                     link,
                     format_html_join("", "<li>{}</li>", ((str(p),) for p in problems)),
                 )
+            if warnings:
+                content += format_html(
+                    '<div class="help-block help-info"><p><strong>{}</strong></p><ul>{}</ul></div>',
+                    _("Warnings (they do not stop publishing):"),
+                    format_html_join("", "<li>{}</li>", ((str(w),) for w in warnings)),
+                )
+            self.content = content
 
 
 class ScenarioViewSet(SnippetViewSet):

@@ -15,6 +15,7 @@ class PathwaysConfig(AppConfig):
 
     def ready(self) -> None:
         wagtail_exports_make_cell_safe()
+        wagtail_choosers_refuse_creation_without_a_form()
 
 
 def wagtail_exports_make_cell_safe() -> None:
@@ -49,3 +50,29 @@ def wagtail_exports_make_cell_safe() -> None:
         setattr(
             SpreadsheetExportMixin, name, cell_safe_result(getattr(SpreadsheetExportMixin, name))
         )
+
+
+def wagtail_choosers_refuse_creation_without_a_form() -> None:
+    """A chooser with no creation form (our snippet choosers: scenarios, assessment questions)
+    refuses a POST to its "create" URL with 405 instead of failing with a 500.
+
+    Why a patch: Wagtail's generic chooser CreateViewMixin.post calls `self.form.is_valid()`
+    although `get_creation_form()` returns None when the chooser has no creation form, so any
+    POST there by someone allowed to add the model is a 500 (seen in Wagtail 8). Remove this if
+    Wagtail checks the form itself.
+    """
+    from django.http import HttpResponseNotAllowed
+    from wagtail.admin.views.generic.chooser import CreateViewMixin
+
+    post = CreateViewMixin.post
+    if getattr(post, "refuses_without_form", False):  # ready() ran twice
+        return
+
+    @wraps(post)
+    def refusing_post(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.get_creation_form_class() is None:
+            return HttpResponseNotAllowed(["GET"])
+        return post(self, request, *args, **kwargs)
+
+    refusing_post.refuses_without_form = True  # type: ignore[attr-defined]
+    CreateViewMixin.post = refusing_post  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from courses.models import CoursePage, Enrolment, LessonCompletion, LessonPage
 from officers.models import User
+from scenarios.selectors import attempt_options
 from scenarios.services import attempt_choose, attempt_start
 from training.assignments import _assign, _profiles
 from training.models import AssignmentRule
@@ -49,8 +50,12 @@ def seed_demo_training(*, main: CoursePage, refresher: CoursePage, lead_email: s
         for lesson in lessons[: 2 + 2 * n]:
             for scenario_id in lesson.scenario_ids:
                 attempt = attempt_start(user=user, scenario_id=scenario_id, lesson_id=lesson.pk)
+                first_shown = attempt_options(attempt=attempt)[0]
                 attempt_choose(
-                    user=user, attempt_id=attempt.pk, step=attempt.current_step, choice=0
+                    user=user,
+                    attempt_id=attempt.pk,
+                    step=attempt.current_step,
+                    choice=first_shown.id,
                 )
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         send_reminders()

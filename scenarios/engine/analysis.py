@@ -1,8 +1,10 @@
 """Validation, analysis and scoring of a Scenario's step graph.
 
 `validate` lists every problem with a scenario's structure and graph; `analyse` adds what an
-author needs to know (best and worst scores, pass threshold, number of paths). Both come from
-one examination of the graph, done once per Scenario.
+author needs to know (best and worst scores, pass threshold, number of paths, the most decisions
+on a path, and warnings). Both come from one examination of the graph, done once per Scenario.
+`author_warnings` gives advice that never blocks publishing: a best choice that gives itself
+away by being the longest, or by always standing at the same place.
 
 Scoring rules, fixed here once for the whole platform:
 
@@ -17,13 +19,14 @@ Scoring rules, fixed here once for the whole platform:
   zero, which shows as 0%).
 - The two agree: `score >= threshold` (or threshold None) exactly when
   `score_percent(score, max_score) >= pass_mark`, so what a learner sees matches the verdict.
-- An attempt passes when it ends on a `pass` or `neutral` ending, reaches the threshold, and
-  took no critical choice (`play.result` applies this rule).
+- An attempt passes when it ends on a `pass` ending, reaches the threshold, and took no
+  critical choice (`play.result` applies this rule). A `neutral` ending never passes: nothing
+  went wrong, but the officer did not reach the outcome the training is after.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -51,6 +54,7 @@ class _Facts:
     pass_threshold: int | None
     path_count: int
     path_count_capped: bool
+    max_decisions: int | None = None
 
 
 # An edge of the step graph: (from step, to step, points, critical).
@@ -84,7 +88,15 @@ def analyse(s: Scenario) -> Report:
         pass_threshold=facts.pass_threshold,
         path_count=facts.path_count,
         path_count_capped=facts.path_count_capped,
+        max_decisions=facts.max_decisions,
+        warnings=tuple(author_warnings(s)),
     )
+
+
+def max_decisions(s: Scenario) -> int | None:
+    """The most decisions on any path from the start to an ending ("Decision 3 of up to 7");
+    None when a loop on the way makes the number unbounded, or the graph is broken."""
+    return _facts(s).max_decisions
 
 
 def max_score(s: Scenario) -> int:
@@ -146,6 +158,7 @@ def _examine(s: Scenario) -> _Facts:
     if not start_ok:
         problems.append(Problem(None, f'The start step "{s.start}" does not exist.'))
 
+    flags_set = {flag for step in s.steps for choice in step.choices for flag in choice.sets}
     edges: list[_Edge] = []
     for key, step in index.items():
         if not isinstance(key, str) or not _KEY.fullmatch(key):
@@ -155,11 +168,15 @@ def _examine(s: Scenario) -> _Facts:
                 problems.append(
                     Problem(key, 'This ending needs an outcome of "pass", "fail" or "neutral".')
                 )
+            problems += _debrief_problems(key, step, flags_set)
             continue
         if step.outcome is not None:
             problems.append(Problem(key, "Only endings have an outcome; this step has choices."))
         if step.debrief:
             problems.append(Problem(key, "Only endings have a debrief; this step has choices."))
+        if step.debriefs:
+            problems.append(Problem(key, "Only endings have debriefs; this step has choices."))
+        problems += _choice_identity_problems(key, step)
         for number, choice in enumerate(step.choices, 1):
             points_ok = (
                 isinstance(choice.points, int)
@@ -234,6 +251,12 @@ def _examine(s: Scenario) -> _Facts:
     if unbounded & useful_set:
         return _Facts(tuple(problems), None, None, None, path_count, capped)
 
+    decisions = None
+    if not capped:  # no loop on the way: the useful steps form a DAG
+        steps_taken = _longest(s.start, [(u, v, 1) for u, v, _w, _c in live], len(useful))
+        assert steps_taken is not None
+        decisions = max(steps_taken[key] for key in useful_endings)
+
     longest = _longest(s.start, [(u, v, w) for u, v, w, _c in live], len(useful))
     assert longest is not None  # no gaining loop among the useful steps
     best = max(longest[key] for key in useful_endings)
@@ -245,7 +268,7 @@ def _examine(s: Scenario) -> _Facts:
         problem = _pass_problem(s, index, live, len(useful), best, threshold)
         if problem is not None:
             problems.append(problem)
-    return _Facts(tuple(problems), best, worst, threshold, path_count, capped)
+    return _Facts(tuple(problems), best, worst, threshold, path_count, capped, decisions)
 
 
 def _pass_problem(
@@ -258,7 +281,7 @@ def _pass_problem(
 ) -> Problem | None:
     """The 'no path can pass' problem, if there is one."""
     if not any(step.outcome in PASSING_OUTCOMES for step in index.values() if step.is_ending):
-        return Problem(None, 'No path can pass: no ending has the outcome "pass" or "neutral".')
+        return Problem(None, 'No path can pass: no ending has the outcome "pass".')
     safe = [(u, v, w) for u, v, w, critical in live if not critical]
     scores = _longest(s.start, safe, size)
     assert scores is not None  # a subgraph of a graph without gaining loops
@@ -270,16 +293,128 @@ def _pass_problem(
     if not passing:
         return Problem(
             None,
-            "No path can pass: every route to a pass or neutral ending takes a critical choice.",
+            "No path can pass: every route to a pass ending takes a critical choice.",
         )
     if threshold is not None and max(passing) < threshold:
         return Problem(
             None,
-            f"No path can pass: the best score on a route to a pass or neutral ending without "
-            f"a critical choice is {max(passing)}, but the pass mark needs {threshold} "
+            f"No path can pass: the best score on a route to a pass ending without a critical "
+            f"choice is {max(passing)}, but the pass mark needs {threshold} "
             f"({s.pass_mark}% of the maximum score, {best}).",
         )
     return None
+
+
+_ID_RULE = '1 to 64 letters, digits, "-" or "_"'
+
+
+def _choice_identity_problems(key: str, step: Step) -> list[Problem]:
+    """Choice ids (unique within the step) and the names of the flags choices set."""
+    problems = []
+    first_with: dict[str, int] = {}
+    for number, choice in enumerate(step.choices, 1):
+        if not isinstance(choice.id, str) or not _KEY.fullmatch(choice.id):
+            problems.append(
+                Problem(key, f"Choice {number}: the id must be {_ID_RULE}, not {choice.id!r}.")
+            )
+        elif choice.id in first_with:
+            problems.append(
+                Problem(
+                    key,
+                    f'Choice {number}: the id "{choice.id}" is already used by choice '
+                    f"{first_with[choice.id]} of this step; ids must be unique within a step.",
+                )
+            )
+        else:
+            first_with[choice.id] = number
+        for flag in choice.sets:
+            if not isinstance(flag, str) or not _KEY.fullmatch(flag):
+                problems.append(
+                    Problem(key, f"Choice {number}: a flag must be {_ID_RULE}, not {flag!r}.")
+                )
+    return problems
+
+
+def _debrief_problems(key: str, step: Step, flags_set: set[str]) -> list[Problem]:
+    """An ending's conditional debriefs: each names a flag that some choice sets."""
+    problems = []
+    for number, debrief in enumerate(step.debriefs, 1):
+        if not isinstance(debrief.flag, str) or not _KEY.fullmatch(debrief.flag):
+            message = f"Debrief {number}: the flag must be {_ID_RULE}, not {debrief.flag!r}."
+            problems.append(Problem(key, message))
+        elif debrief.flag not in flags_set:
+            problems.append(
+                Problem(
+                    key,
+                    f'Debrief {number}: no choice sets the flag "{debrief.flag}", so this debrief '
+                    f"{'would always show' if debrief.unless else 'could never show'}.",
+                )
+            )
+    return problems
+
+
+# --- Author warnings ----------------------------------------------------------------------------
+
+# A habit shows once it holds in more than half of the decisions that can show it, and there are
+# at least this many of them.
+WARN_MIN_DECISIONS = 3
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def author_warnings(s: Scenario) -> list[Problem]:
+    """Advice for the author; never a reason to refuse a scenario.
+
+    Looks at the decisions with at least two choices and one best choice (the only one with
+    the most points). Warns when, in more than half of them (and at least three), the best choice
+    has the longest text, or stands at the same place in the authored order (always first, or
+    always last): an officer could then pass by the length or the place of an answer instead of
+    by judgement. Options are shuffled for officers, but previews, exports, pinned choices and
+    authors' habits still show.
+    """
+    eligible: list[tuple[Step, int]] = []  # (decision, position of its best choice)
+    for step in s.steps:
+        if len(step.choices) < 2:
+            continue
+        points = [choice.points for choice in step.choices]
+        top = max(points)
+        if points.count(top) == 1:
+            eligible.append((step, points.index(top)))
+    if len(eligible) < WARN_MIN_DECISIONS:
+        return []
+    warnings = []
+    total = len(eligible)
+
+    longest = 0
+    for step, best in eligible:
+        lengths = [len(" ".join(choice.text.split())) for choice in step.choices]
+        if all(lengths[best] > length for i, length in enumerate(lengths) if i != best):
+            longest += 1
+    if 2 * longest > total:
+        warnings.append(
+            Problem(
+                None,
+                f"The best choice is also the longest in {longest} of {total} decisions: an "
+                f"officer could pass by picking the longest answer. Make the other choices as "
+                f"full, or the best one shorter.",
+            )
+        )
+
+    places: Counter[str] = Counter()  # "first", "second", ... and "last" (counted as well)
+    for step, best in eligible:
+        places[_ORDINALS[best] if best < len(_ORDINALS) else f"{best + 1}th"] += 1
+        if best == len(step.choices) - 1:
+            places["last"] += 1
+    place, count = places.most_common(1)[0]
+    if 2 * count > total:
+        warnings.append(
+            Problem(
+                None,
+                f"The best choice is the {place} choice in {count} of {total} decisions. "
+                f"Officers see the choices shuffled, but vary where you write the best one so "
+                f"that the order gives nothing away.",
+            )
+        )
+    return warnings
 
 
 def _reach(sources: Iterable[str], neighbours: Mapping[str, list[str]]) -> dict[str, None]:

@@ -1,8 +1,10 @@
-"""Reading and writing the `pathways-scenario/1` document (see docs/scenario-format.md).
+"""Reading and writing the `pathways-scenario` document (see docs/scenario-format.md).
 
 `parse_document` checks a decoded document's shape and builds a Scenario; `parse_json` also
 decodes the file and validates the graph (`analysis.validate`), for import; `to_document` is the
-inverse of `parse_document`.
+inverse of `parse_document`. Both versions are read: version 2 adds choice `id`, `pinned` and
+`sets`, and ending `debriefs`, keys that a version 1 file may not use. `to_document` writes
+version 2.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from scenarios.engine.analysis import validate
 from scenarios.engine.model import (
     _KEY,
     FORMAT,
+    FORMAT_1,
+    FORMATS,
     MAX_BYTES,
     MAX_STEPS,
     MAX_TITLE,
@@ -22,6 +26,7 @@ from scenarios.engine.model import (
     POINTS_MAX,
     POINTS_MIN,
     Choice,
+    Debrief,
     Problem,
     Scenario,
     ScenarioInvalid,
@@ -35,8 +40,12 @@ _MARKUP = re.compile(r"<[A-Za-z/!?]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _TOP_KEYS = ("format", "title", "summary", "pass_mark", "start", "steps")
-_STEP_KEYS = ("key", "text", "choices", "outcome", "debrief")
-_CHOICE_KEYS = ("text", "next", "points", "feedback", "critical")
+_STEP_KEYS_1 = ("key", "text", "choices", "outcome", "debrief")
+_CHOICE_KEYS_1 = ("text", "next", "points", "feedback", "critical")
+_STEP_KEYS = (*_STEP_KEYS_1, "debriefs")
+_CHOICE_KEYS = ("id", *_CHOICE_KEYS_1, "pinned", "sets")
+_DEBRIEF_KEYS = ("if", "unless", "text")
+_EITHER_FORMAT = " or ".join(f'"{name}"' for name in FORMATS)
 
 
 def parse_document(data: object) -> Scenario:
@@ -129,15 +138,29 @@ def _step_document(step: Step) -> dict[str, object]:
         doc["outcome"] = step.outcome
         if step.debrief:
             doc["debrief"] = step.debrief
+        if step.debriefs:
+            doc["debriefs"] = [
+                {"unless" if debrief.unless else "if": debrief.flag, "text": debrief.text}
+                for debrief in step.debriefs
+            ]
     return doc
 
 
 def _choice_document(choice: Choice) -> dict[str, object]:
-    doc: dict[str, object] = {"text": choice.text, "next": choice.next, "points": choice.points}
+    doc: dict[str, object] = {
+        "id": choice.id,
+        "text": choice.text,
+        "next": choice.next,
+        "points": choice.points,
+    }
     if choice.feedback:
         doc["feedback"] = choice.feedback
     if choice.critical:
         doc["critical"] = True
+    if choice.pinned:
+        doc["pinned"] = True
+    if choice.sets:
+        doc["sets"] = list(choice.sets)
     return doc
 
 
@@ -172,6 +195,7 @@ class _Reader:
 
     problems: list[Problem] = field(default_factory=list)
     graph_ok: bool = True
+    version: int = 2  # which keys a step and a choice may have
 
     def error(self, at: _At, message: str, *, graph: bool) -> None:
         self.problems.append(Problem(at.step, at.prefix + message))
@@ -236,6 +260,25 @@ class _Reader:
             return None
         return value
 
+    def name(self, value: object, label: str, at: _At) -> str | None:
+        """A choice id or flag name: the syntax of a step key. None (and a problem) if not."""
+        if isinstance(value, str) and _KEY.fullmatch(value):
+            return value
+        self.error(
+            at,
+            f'{label} must be 1 to 64 letters, digits, "-" or "_", not {_show(value)}.',
+            graph=False,
+        )
+        return None
+
+    def flag(self, obj: dict[object, object], name: str, at: _At) -> bool:
+        """Read an optional true/false; a wrong value is a problem and counts as false."""
+        value = obj.get(name, False)
+        if not isinstance(value, bool):
+            self.error(at, f'"{name}" must be true or false, not {_show(value)}.', graph=False)
+            return False
+        return value
+
     def integer(
         self, obj: dict[object, object], name: str, at: _At, low: int, high: int, default: int
     ) -> int:
@@ -258,13 +301,17 @@ def _read_document(data: object) -> tuple[Scenario | None, list[Problem]]:
     """Read what can be read. The Scenario is None when problems leave the graph unusable."""
     if not isinstance(data, dict):
         return None, [Problem(None, f"The document must be a JSON object, not {_show(data)}.")]
-    reader = _Reader()
+    # A version 1 file may not use the keys version 2 added; without a known format, version 2's
+    # keys are allowed, so that only the format itself is reported.
+    reader = _Reader(version=1 if data.get("format") == FORMAT_1 else 2)
     doc = _At(None)
     reader.unknown_keys(data, _TOP_KEYS, doc)
     if "format" not in data:
-        reader.error(doc, f'"format" is missing; it must be "{FORMAT}".', graph=False)
-    elif data["format"] != FORMAT:
-        reader.error(doc, f'"format" must be "{FORMAT}", not {_show(data["format"])}.', graph=False)
+        reader.error(doc, f'"format" is missing; it must be {_EITHER_FORMAT}.', graph=False)
+    elif data["format"] not in FORMATS:
+        reader.error(
+            doc, f'"format" must be {_EITHER_FORMAT}, not {_show(data["format"])}.', graph=False
+        )
     title = reader.text(data, "title", doc, required=True, blank_ok=False, max_length=MAX_TITLE)
     summary = reader.text(data, "summary", doc, required=False, blank_ok=True)
     if "pass_mark" not in data:
@@ -303,7 +350,7 @@ def _read_step(reader: _Reader, raw: object, number: int) -> Step:
     key = reader.key(raw, "key", at)
     if key is not None:
         at = _At(key)
-    reader.unknown_keys(raw, _STEP_KEYS, at)
+    reader.unknown_keys(raw, _STEP_KEYS if reader.version == 2 else _STEP_KEYS_1, at)
     text = reader.text(raw, "text", at, required=True, blank_ok=False)
 
     if "choices" in raw:
@@ -324,6 +371,8 @@ def _read_step(reader: _Reader, raw: object, number: int) -> Step:
             reader.error(at, '"outcome" is only for endings, not steps with choices.', graph=True)
         if "debrief" in raw:
             reader.error(at, '"debrief" is only for endings, not steps with choices.', graph=False)
+        if "debriefs" in raw and reader.version == 2:
+            reader.error(at, '"debriefs" is only for endings, not steps with choices.', graph=False)
         return Step(key=key or "", text=text, choices=tuple(choices))
 
     outcome: str | None = None
@@ -342,14 +391,50 @@ def _read_step(reader: _Reader, raw: object, number: int) -> Step:
     else:
         outcome = raw["outcome"]
     debrief = reader.text(raw, "debrief", at, required=False, blank_ok=True)
-    return Step(key=key or "", text=text, outcome=outcome, debrief=debrief)
+    debriefs: tuple[Debrief, ...] = ()
+    if "debriefs" in raw and reader.version == 2:
+        debriefs = _read_debriefs(reader, raw["debriefs"], at)
+    return Step(key=key or "", text=text, outcome=outcome, debrief=debrief, debriefs=debriefs)
+
+
+def _read_debriefs(reader: _Reader, raw: object, at: _At) -> tuple[Debrief, ...]:
+    if not isinstance(raw, list):
+        reader.error(
+            at,
+            '"debriefs" must be a list of {"if": flag, "text": ...} or '
+            f'{{"unless": flag, "text": ...}} objects, not {_show(raw)}.',
+            graph=False,
+        )
+        return ()
+    debriefs = []
+    for number, item in enumerate(raw, 1):
+        where = at.within(f"Debrief {number}: ")
+        if not isinstance(item, dict):
+            reader.error(where, f"each debrief must be an object, not {_show(item)}.", graph=False)
+            continue
+        reader.unknown_keys(item, _DEBRIEF_KEYS, where)
+        text = reader.text(item, "text", where, required=True, blank_ok=False)
+        if "if" in item and "unless" in item:
+            reader.error(where, 'a debrief has "if" or "unless", not both.', graph=False)
+            continue
+        if "if" not in item and "unless" not in item:
+            reader.error(where, 'a debrief needs "if" or "unless" and a flag name.', graph=False)
+            continue
+        condition = "unless" if "unless" in item else "if"
+        flag = reader.name(item[condition], f'"{condition}"', where)
+        if flag is not None:
+            debriefs.append(Debrief(flag=flag, text=text, unless=condition == "unless"))
+    return tuple(debriefs)
 
 
 def _read_choice(reader: _Reader, raw: object, at: _At) -> Choice:
     if not isinstance(raw, dict):
         reader.error(at, f"each choice must be an object, not {_show(raw)}.", graph=True)
         return Choice(text="", next="")
-    reader.unknown_keys(raw, _CHOICE_KEYS, at)
+    reader.unknown_keys(raw, _CHOICE_KEYS if reader.version == 2 else _CHOICE_KEYS_1, at)
+    choice_id = ""
+    if "id" in raw and reader.version == 2:
+        choice_id = reader.name(raw["id"], '"id"', at) or ""
     text = reader.text(raw, "text", at, required=True, blank_ok=False)
     next_key = reader.key(raw, "next", at)
     points = reader.integer(raw, "points", at, POINTS_MIN, POINTS_MAX, default=0)
@@ -358,6 +443,26 @@ def _read_choice(reader: _Reader, raw: object, at: _At) -> Choice:
     if not isinstance(critical, bool):
         reader.error(at, f'"critical" must be true or false, not {_show(critical)}.', graph=True)
         critical = False
+    pinned = reader.flag(raw, "pinned", at) if reader.version == 2 else False
+    sets: list[str] = []
+    if "sets" in raw and reader.version == 2:
+        raw_sets = raw["sets"]
+        if not isinstance(raw_sets, list):
+            reader.error(
+                at, f'"sets" must be a list of flag names, not {_show(raw_sets)}.', graph=False
+            )
+        else:
+            for item in raw_sets:
+                flag = reader.name(item, 'each flag in "sets"', at)
+                if flag is not None and flag not in sets:
+                    sets.append(flag)
     return Choice(
-        text=text, next=next_key or "", points=points, feedback=feedback, critical=critical
+        text=text,
+        next=next_key or "",
+        points=points,
+        feedback=feedback,
+        critical=critical,
+        id=choice_id,
+        pinned=pinned,
+        sets=tuple(sets),
     )

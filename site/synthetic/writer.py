@@ -207,12 +207,21 @@ class _Writer:
                 fields = [meta.pk, *fields]
             names = [f.attname for f in fields]
             defaults = [None if f.primary_key else f.get_default() for f in fields]
+            # A callable default (a random seed) is called for every row, as Django would.
+            per_row = {f.attname: f for f in fields if not f.primary_key and callable(f.default)}
             pairs = list(zip(names, defaults, strict=True))
             columns = ", ".join(quote(f.column) for f in fields)
             sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
             with cursor.cursor.copy(sql) as copy:
                 for row in rows:
-                    copy.write_row([row.get(name, default) for name, default in pairs])
+                    copy.write_row(
+                        [
+                            row[name]
+                            if name in row
+                            else (per_row[name].get_default() if name in per_row else default)
+                            for name, default in pairs
+                        ]
+                    )
 
 
 @dataclass
@@ -578,6 +587,7 @@ def _write_attempts(c: _Context, officers: list[PlannedOfficer], users: list[dic
                         "position": position,
                         "step": choice.step,
                         "choice_index": choice.choice_index,
+                        "choice_id": choice.choice_id,
                         "points": choice.points,
                         "critical": choice.critical,
                         "chosen_at": moment,

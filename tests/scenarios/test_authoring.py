@@ -51,6 +51,8 @@ def form_data(doc: dict, action: str | None = None) -> dict:
                                     "points": c.get("points", 0),
                                     "feedback": c.get("feedback", ""),
                                     "critical": "on" if c.get("critical") else "",
+                                    "pinned": "on" if c.get("pinned") else "",
+                                    "sets": " ".join(c.get("sets", [])),
                                 },
                             )
                             for c in choices
@@ -58,6 +60,19 @@ def form_data(doc: dict, action: str | None = None) -> dict:
                     ),
                     "outcome": step.get("outcome", ""),
                     "debrief": step.get("debrief", ""),
+                    "debriefs": streamfield(
+                        [
+                            (
+                                "item",
+                                {
+                                    "condition": "unless" if "unless" in d else "if",
+                                    "flag": d.get("unless", d.get("if")),
+                                    "text": d["text"],
+                                },
+                            )
+                            for d in step.get("debriefs", [])
+                        ]
+                    ),
                 },
             )
         )
@@ -165,7 +180,7 @@ def test_import_in_the_admin_creates_a_draft(author_client) -> None:
     ("raw", "message"),
     [
         (b"{not json", "not valid JSON"),
-        (json.dumps(document(format="pathways-scenario/2")).encode(), "format"),
+        (json.dumps(document(format="pathways-scenario/3")).encode(), "format"),
         (json.dumps(document(colour="blue")).encode(), "colour"),
         (json.dumps(broken_doc()).encode(), "nowhere"),
         (b" " * (engine.MAX_BYTES + 1), "1 MB"),
@@ -239,6 +254,67 @@ def test_demo_scenarios_are_valid_and_rich(path: Path) -> None:
     assert {s.outcome for s in scenario.steps if s.is_ending} >= {"pass", "fail"}
 
 
+@pytest.mark.parametrize("path", sorted(DEMO.glob("*.json")), ids=lambda p: p.name)
+def test_demo_scenarios_are_version_2_and_export_as_they_are(path: Path) -> None:
+    raw = path.read_bytes()
+    document = json.loads(raw)
+    assert document["format"] == "pathways-scenario/2"
+    assert all("id" in c for step in document["steps"] for c in step.get("choices", []))
+    scenario = engine.parse_json(raw)
+    exported = json.dumps(engine.to_document(scenario), indent=2, ensure_ascii=False) + "\n"
+    assert exported == raw.decode("utf-8")
+    # The place of the best choice gives nothing away (the length still does: the texts are
+    # for the curriculum rewrite to change).
+    assert not [w for w in engine.analyse(scenario).warnings if " choice in " in w.message]
+
+
+@pytest.mark.parametrize("path", sorted(DEMO.glob("*.json")), ids=lambda p: p.name)
+def test_demo_debriefs_praise_only_what_the_route_did(path: Path) -> None:
+    """A pass ending's general debrief holds for every route to it, so praise for one step is
+    conditional, on a flag that only the best choice at that step sets."""
+    scenario = engine.parse_json(path.read_bytes())
+    setters: dict[str, list[tuple[engine.Step, engine.Choice]]] = {}
+    for step in scenario.steps:
+        for choice in step.choices:
+            for flag in choice.sets:
+                setters.setdefault(flag, []).append((step, choice))
+    for ending in (s for s in scenario.steps if s.outcome == "pass"):
+        assert ending.debriefs, ending.key
+        for debrief in ending.debriefs:
+            assert not debrief.unless
+            for step, choice in setters[debrief.flag]:
+                assert choice.points == max(c.points for c in step.choices), (step.key, choice.id)
+                assert not choice.critical
+
+
+UNSAFE = {  # unlawful or dangerous: critical in the demo content
+    "overdose-stairwell.json": [
+        "search-first", "keep-rousing", "slap-and-water", "wait-for-paramedics",
+        "flag-down-ambulance", "let-him-go", "threaten-arrest", "junkie-remark",
+    ],
+    "person-in-distress.json": [
+        "threaten-arrest", "steer-by-arm", "restrain", "could-be-worse", "force-to-ae",
+        "arrest-for-safety", "leave-and-label",
+    ],
+    "handover-language.json": [
+        "leave-unchecked", "threaten-arrest", "submit-as-is", "swap-junkie-for-addict",
+        "heroin-addict", "regular-junkie",
+    ],
+    "possession-stop.json": [
+        "grab-both", "arrest-supply-by-association", "accept-or-arrest", "stoner-label",
+        "grab-rucksack", "rpw-for-supply", "word-of-advice", "accept-explanation",
+        "education-referral", "what-they-all-say", "scumbag-label",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(UNSAFE))
+def test_demo_unsafe_choices_are_critical(name: str) -> None:
+    scenario = engine.parse_json((DEMO / name).read_bytes())
+    critical = {c.id for step in scenario.steps for c in step.choices if c.critical}
+    assert critical == set(UNSAFE[name])
+
+
 def test_demo_scenarios_load_through_the_command(db, capsys) -> None:
     for path in sorted(DEMO.glob("*.json")):
         call_command("import_scenario", str(path), "--publish")
@@ -248,10 +324,10 @@ def test_demo_scenarios_load_through_the_command(db, capsys) -> None:
 # ------------------------------------------------------------------------ analytics
 
 
-def play(user, scenario, choices: list[tuple[str, int]]) -> Attempt:  # noqa: ANN001
+def play(user, scenario, choices: list[tuple[str, str]]) -> Attempt:  # noqa: ANN001
     attempt = attempt_start(user=user, scenario_id=scenario.pk)
-    for step, index in choices:
-        attempt_choose(user=user, attempt_id=attempt.pk, step=step, choice=index)
+    for step, choice_id in choices:
+        attempt_choose(user=user, attempt_id=attempt.pk, step=step, choice=choice_id)
     attempt.refresh_from_db()
     return attempt
 
@@ -261,10 +337,10 @@ def test_analytics_counts_steps_and_choices_scoped_to_the_leads_units(
 ) -> None:
     dundee = [make_officer(unit=org.dundee) for _ in range(3)]
     leith = make_officer(unit=org.leith)
-    play(dundee[0], scenario, [("arrive", 0), ("call", 0)])
-    play(dundee[1], scenario, [("arrive", 0), ("call", 1)])
-    play(dundee[2], scenario, [("arrive", 1)])
-    play(leith, scenario, [("arrive", 2), ("call", 0)])
+    play(dundee[0], scenario, [("arrive", "c1"), ("call", "c1")])
+    play(dundee[1], scenario, [("arrive", "c1"), ("call", "c2")])
+    play(dundee[2], scenario, [("arrive", "c2")])
+    play(leith, scenario, [("arrive", "c3"), ("call", "c1")])
 
     client = Client()
     client.force_login(administrator)
@@ -286,7 +362,7 @@ def test_analytics_counts_steps_and_choices_scoped_to_the_leads_units(
 
 def test_analytics_filters_by_unit_date_and_revision(org, scenario, administrator, no_staff_mfa):
     officer = make_officer(unit=org.dundee)
-    first = play(officer, scenario, [("arrive", 0), ("call", 0)])
+    first = play(officer, scenario, [("arrive", "c1"), ("call", "c1")])
     client = Client()
     client.force_login(administrator)
     url = f"{NS}/analytics/{scenario.pk}/"
@@ -317,3 +393,53 @@ def test_the_preview_panel_may_frame_its_preview_and_nothing_else_may(
     editor = author_client.get(f"{NS}/edit/{scenario.pk}/")
     assert "frame-ancestors 'none'" in editor["Content-Security-Policy"]
     assert editor["X-Frame-Options"] == "DENY"
+
+
+# ---------------------------------------------------- version 2 in the editor and the map
+
+
+def test_the_editor_authors_flags_pinned_choices_and_conditional_debriefs(author_client) -> None:
+    doc = document()
+    doc["steps"][0]["choices"][0]["sets"] = ["called", "safe"]
+    doc["steps"][0]["choices"].append(
+        {"text": "None of these", "next": "call", "points": 0, "pinned": True}
+    )
+    doc["steps"][2]["debriefs"] = [
+        {"if": "called", "text": "You called early."},
+        {"unless": "called", "text": "Call first."},
+    ]
+    response = author_client.post(f"{NS}/add/", form_data(doc, action="action-publish"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    built = Scenario.objects.get().to_engine()
+    first = built.step("arrive").choices
+    assert first[0].sets == ("called", "safe") and first[-1].pinned
+    assert len({c.id for c in first}) == 4  # Wagtail's item ids, kept as the choice ids
+    assert built.step("good-end").debriefs == (
+        engine.Debrief("called", "You called early."),
+        engine.Debrief("called", "Call first.", unless=True),
+    )
+    # Saved again, the ids stay: they are what attempts record.
+    scenario = Scenario.objects.get()
+    again = scenario.latest_revision.as_object().to_engine()
+    assert [c.id for c in again.step("arrive").choices] == [c.id for c in first]
+
+
+def test_a_debrief_on_a_flag_nobody_sets_blocks_publishing(author_client) -> None:
+    doc = document()
+    doc["steps"][2]["debriefs"] = [{"if": "praised", "text": "Well done."}]
+    response = author_client.post(f"{NS}/add/", form_data(doc, action="action-publish"))
+    assert response.status_code == 200
+    assert "no choice sets the flag" in response.content.decode()
+    assert not Scenario.objects.filter(live=True).exists()
+
+
+def test_warnings_show_in_the_editor_and_on_the_map_but_do_not_block(author_client) -> None:
+    scenario = scenario_import(raw=(DEMO / "possession-stop.json").read_bytes())
+    edit = author_client.get(f"{NS}/edit/{scenario.pk}/").content.decode()
+    assert "Warnings (they do not stop publishing)" in edit
+    assert "The best choice is also the longest in 13 of 13 decisions" in edit
+    assert "No problems: this scenario can be published." in edit
+    page = author_client.get(f"{NS}/map/{scenario.pk}/").content.decode()
+    assert "1 warning" in page and "longest in 13 of 13" in page
+    assert "not passed, try again" in page  # the legend says what a neutral ending means
+    assert "Most decisions on a path" in page

@@ -50,7 +50,8 @@ def stairwell_document() -> dict:
     """The example from docs/scenario-format.md, completed into a valid graph.
 
     Paths (score): rouse, naloxone, stay -> good-outcome (7, pass);
-    rouse, naloxone, leave -> handover (5, neutral); rouse, wait -> bad-outcome (0, fail);
+    rouse, naloxone, leave -> handover (5, neutral: not passed); rouse, wait -> bad-outcome
+    (0, fail);
     search (critical), call -> bad-outcome (0, fail). Maximum 7, threshold ceil(4.9) = 5.
     """
     return {
@@ -194,6 +195,7 @@ def test_parse_example(stairwell: Scenario) -> None:
         points=0,
         feedback="Searching delays life-saving care.",
         critical=True,
+        id="c2",  # a version 1 file: ids by position
     )
     assert stairwell.step("handover").outcome == "neutral"
     assert stairwell.step("delay").choices[0].points == 0  # default
@@ -224,15 +226,19 @@ def test_document_must_be_an_object(data: object) -> None:
 def test_missing_format(doc: dict) -> None:
     del doc["format"]
     problem = only(parse_problems(doc))
-    assert problem == Problem(None, '"format" is missing; it must be "pathways-scenario/1".')
+    assert problem == Problem(
+        None, '"format" is missing; it must be "pathways-scenario/1" or "pathways-scenario/2".'
+    )
 
 
-@pytest.mark.parametrize("value", ["pathways-scenario/2", 1, None])
+@pytest.mark.parametrize("value", ["pathways-scenario/3", "pathways-scenario", 1, None])
 def test_wrong_format(doc: dict, value: object) -> None:
     doc["format"] = value
     problem = only(parse_problems(doc))
     assert problem.step is None
-    assert problem.message.startswith('"format" must be "pathways-scenario/1"')
+    assert problem.message.startswith(
+        '"format" must be "pathways-scenario/1" or "pathways-scenario/2", not '
+    )
 
 
 def test_unknown_key_at_top_level(doc: dict) -> None:
@@ -588,9 +594,12 @@ def test_parse_json_duplicate_keys_are_an_error(doc: dict) -> None:
 
 
 def test_parse_json_wrong_format(doc: dict) -> None:
-    doc["format"] = "pathways-scenario/2"
+    doc["format"] = "pathways-scenario/3"
     problem = only(json_problems(json.dumps(doc)))
-    assert problem.message == '"format" must be "pathways-scenario/1", not "pathways-scenario/2".'
+    assert problem.message == (
+        '"format" must be "pathways-scenario/1" or "pathways-scenario/2", '
+        'not "pathways-scenario/3".'
+    )
 
 
 def test_parse_json_validates_the_graph(doc: dict) -> None:
@@ -714,10 +723,7 @@ def test_no_path_can_pass_every_passing_route_is_critical() -> None:
         )
     )
     assert problems == [
-        Problem(
-            None,
-            "No path can pass: every route to a pass or neutral ending takes a critical choice.",
-        )
+        Problem(None, "No path can pass: every route to a pass ending takes a critical choice.")
     ]
 
 
@@ -729,16 +735,29 @@ def test_no_path_can_pass_score_too_low() -> None:
     assert problems == [
         Problem(
             None,
-            "No path can pass: the best score on a route to a pass or neutral ending without "
-            "a critical choice is 4, but the pass mark needs 5 (50% of the maximum score, 10).",
+            "No path can pass: the best score on a route to a pass ending without a critical "
+            "choice is 4, but the pass mark needs 5 (50% of the maximum score, 10).",
         )
     ]
 
 
-def test_no_path_can_pass_without_pass_or_neutral_endings() -> None:
-    problems = validate(scenario(decision("a", ("b", 1)), ending("b", "fail")))
+@pytest.mark.parametrize("outcome", ["fail", "neutral"])
+def test_no_path_can_pass_without_a_pass_ending(outcome: str) -> None:
+    # A neutral ending does no harm, but it is not the outcome the training is after.
+    problems = validate(
+        scenario(decision("a", ("b", 1), ("c", 0)), ending("b", outcome), ending("c", "fail"))
+    )
+    assert problems == [Problem(None, 'No path can pass: no ending has the outcome "pass".')]
+
+
+def test_no_path_can_pass_when_only_a_neutral_ending_is_safe() -> None:
+    problems = validate(
+        scenario(
+            decision("a", ("win", 5, True), ("meh", 5)), ending("win"), ending("meh", "neutral")
+        )
+    )
     assert problems == [
-        Problem(None, 'No path can pass: no ending has the outcome "pass" or "neutral".')
+        Problem(None, "No path can pass: every route to a pass ending takes a critical choice.")
     ]
 
 
@@ -916,15 +935,16 @@ def test_pass_ending_with_best_score_passes(stairwell: Scenario) -> None:
     assert passes(stairwell, state)
 
 
-def test_neutral_ending_passes(stairwell: Scenario) -> None:
+def test_neutral_ending_does_not_pass_even_above_the_pass_mark(stairwell: Scenario) -> None:
     state = replay(stairwell, [("arrive", 0), ("unrousable", 0), ("breathing", 1)])
     outcome = result(stairwell, state)
     assert (outcome.outcome, outcome.score, outcome.percent, outcome.passed) == (
         "neutral",
         5,
         71,
-        True,
+        False,
     )
+    assert {"pass"} == engine.PASSING_OUTCOMES
 
 
 def test_fail_ending_fails(stairwell: Scenario) -> None:
@@ -1022,6 +1042,23 @@ def test_report_for_the_example(stairwell: Scenario) -> None:
         pass_threshold=5,
         path_count=4,
         path_count_capped=False,
+        max_decisions=3,
+        # Three decisions with two choices each, the best written first in all of them and
+        # the longest in two: advice for the author, not a problem.
+        warnings=(
+            Problem(
+                None,
+                "The best choice is also the longest in 2 of 3 decisions: an officer could pass "
+                "by picking the longest answer. Make the other choices as full, or the best one "
+                "shorter.",
+            ),
+            Problem(
+                None,
+                "The best choice is the first choice in 3 of 3 decisions. Officers see the "
+                "choices shuffled, but vary where you write the best one so that the order gives "
+                "nothing away.",
+            ),
+        ),
     )
     assert analyse(stairwell).valid
 
@@ -1096,7 +1133,7 @@ def generated_scenario(size: int) -> Scenario:
         steps.append(decision(f"s{i}", *choices))
     steps.append(decision(f"s{last}", (f"s{last - 1}", -1)))  # a step that only goes back
     steps.append(ending("end0", "fail"))
-    steps.append(ending("end1", "neutral"))
+    steps.append(ending("end1", "pass"))
     return scenario(*steps, start_key="s0", pass_mark=0)
 
 
@@ -1200,7 +1237,11 @@ def test_choose_moves_on_without_changing_the_old_state(stairwell: Scenario) -> 
     assert first == start(stairwell)
     assert second == AttemptState(
         current="unrousable",
-        path=(engine.TakenChoice(step="arrive", choice_index=0, points=2, critical=False),),
+        path=(
+            engine.TakenChoice(
+                step="arrive", choice_index=0, points=2, critical=False, choice_id="c1"
+            ),
+        ),
         score=2,
         critical=False,
         finished=False,
@@ -1271,22 +1312,47 @@ def test_broken_scenario_during_play() -> None:
 
 def test_round_trip_example(stairwell: Scenario, doc: dict) -> None:
     assert parse_document(to_document(stairwell)) == stairwell
-    assert to_document(stairwell) == {**doc, "steps": to_document(stairwell)["steps"]}
+    assert to_document(stairwell) == {
+        **doc,
+        "format": "pathways-scenario/2",
+        "steps": to_document(stairwell)["steps"],
+    }
 
 
 def test_to_document_key_order(stairwell: Scenario) -> None:
     document = to_document(stairwell)
+    assert document["format"] == "pathways-scenario/2"
     assert list(document) == ["format", "title", "summary", "pass_mark", "start", "steps"]
     arrive, good = document["steps"][0], document["steps"][4]
     assert list(arrive) == ["key", "text", "choices"]
-    assert list(arrive["choices"][1]) == ["text", "next", "points", "feedback", "critical"]
+    assert list(arrive["choices"][1]) == ["id", "text", "next", "points", "feedback", "critical"]
     assert list(good) == ["key", "text", "outcome", "debrief"]
+    full = Step(
+        key="a",
+        text="A.",
+        choices=(Choice(text="x", next="b", critical=True, pinned=True, sets=("f",)),),
+    )
+    assert list(_choice(full)) == [
+        "id", "text", "next", "points", "critical", "pinned", "sets"
+    ]  # fmt: skip
+    ended = Step(key="b", text="B.", outcome="pass", debriefs=(engine.Debrief("f", "Yes."),))
+    assert list(to_document(scenario(full, ended))["steps"][1]) == [
+        "key", "text", "outcome", "debriefs"
+    ]  # fmt: skip
+
+
+def _choice(step: Step) -> dict:
+    return to_document(scenario(step, ending("b")))["steps"][0]["choices"][0]
 
 
 def test_to_document_omits_defaults() -> None:
     s = scenario(decision("a", ("b", 0)), ending("b"))
     assert to_document(s)["steps"] == [
-        {"key": "a", "text": "Step a.", "choices": [{"text": "Go to b", "next": "b", "points": 0}]},
+        {
+            "key": "a",
+            "text": "Step a.",
+            "choices": [{"id": "c1", "text": "Go to b", "next": "b", "points": 0}],
+        },
         {"key": "b", "text": "End b.", "outcome": "pass"},
     ]
 
@@ -1306,7 +1372,7 @@ def test_to_document_omits_defaults() -> None:
                 ),
             ),
             ending("b", "fail", debrief="That was unsafe."),
-            ending("c", "neutral"),
+            ending("c", "pass"),
             pass_mark=100,
         ),
         diamonds(3),

@@ -86,7 +86,7 @@ def attempt(learner, scenario):  # noqa: ANN001, ANN201
     assert response.status_code == 302
     played = Attempt.objects.get(user=learner)
     response = owner.post(
-        f"/scenarios/attempts/{played.pk}/choose/", {"step": "arrive", "choice": 0}
+        f"/scenarios/attempts/{played.pk}/choose/", {"step": "arrive", "choice": "c1"}
     )
     assert response.status_code == 302
     return played

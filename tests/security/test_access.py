@@ -100,8 +100,8 @@ def test_learner_views_refuse_intruders(
         ("get", f"/certificates/{certified.pk}/download/", {}),
         ("get", f"/scenarios/attempts/{attempt.pk}/", {}),
         ("get", f"/scenarios/attempts/{attempt.pk}/feedback/", {}),
-        ("post", f"/scenarios/attempts/{attempt.pk}/choose/", {"step": "call", "choice": "0"}),
-        ("post", f"/scenarios/attempts/{attempt.pk}/choose/", {"step": "arrive", "choice": "1"}),
+        ("post", f"/scenarios/attempts/{attempt.pk}/choose/", {"step": "call", "choice": "c1"}),
+        ("post", f"/scenarios/attempts/{attempt.pk}/choose/", {"step": "arrive", "choice": "c2"}),
     ]
     for method, url, data in owned:
         response = getattr(client, method)(url, data)
