@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -22,6 +23,8 @@ from wagtail.search import index
 
 from courses.blocks import LessonStreamBlock, OptionBlock
 from courses.forms import LessonPageForm
+from courses.rules import lesson_minutes
+from scenarios import engine
 
 
 class LearnerPageMixin:
@@ -49,8 +52,12 @@ class CourseIndexPage(LearnerPageMixin, Page):
         verbose_name = _("course index")
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from courses.selectors import minutes_for, outlines_for
+
         context = super().get_context(request, *args, **kwargs)
-        context["courses"] = CoursePage.objects.child_of(self).live().specific()
+        courses = list(CoursePage.objects.child_of(self).live().specific())
+        context["courses"] = courses
+        context["minutes"] = minutes_for(outlines_for(courses).values())
         return context
 
 
@@ -74,7 +81,12 @@ class CoursePage(LearnerPageMixin, Page):
     audience = models.CharField(
         _("intended audience"), max_length=255, help_text=_("Who the course is for.")
     )
-    duration_minutes = models.PositiveIntegerField(_("estimated duration (minutes)"), default=60)
+    # No longer typed in: the course's time is the sum of its live lessons' estimates,
+    # computed when shown (courses.selectors.minutes_for). The column stays (unused) so that
+    # nothing reading the old field breaks; a later migration may drop it.
+    duration_minutes = models.PositiveIntegerField(
+        _("estimated duration (minutes)"), default=60, editable=False
+    )
     jurisdiction = models.CharField(
         _("jurisdiction"), max_length=16, choices=Jurisdiction.choices, default=Jurisdiction.ALL
     )
@@ -153,10 +165,7 @@ class CoursePage(LearnerPageMixin, Page):
         FieldPanel("summary"),
         FieldPanel("audience"),
         MultiFieldPanel(
-            [
-                FieldPanel("duration_minutes"),
-                FieldPanel("jurisdiction"),
-            ],
+            [FieldPanel("jurisdiction")],
             heading=_("Course details"),
         ),
         MultiFieldPanel(
@@ -237,7 +246,10 @@ class ModulePage(LearnerPageMixin, Page):
 
 class LessonPage(LearnerPageMixin, Page):
     summary = models.CharField(_("summary"), max_length=300, blank=True)
-    duration_minutes = models.PositiveIntegerField(_("estimated duration (minutes)"), default=10)
+    # Computed from the content on every save (`estimated_minutes`), never typed in.
+    duration_minutes = models.PositiveIntegerField(
+        _("estimated duration (minutes)"), default=1, editable=False
+    )
     body = StreamField(LessonStreamBlock(), verbose_name=_("content"))
     # Scenario ids placed in `body`, kept in step with it on save so that progress can be
     # computed without loading every lesson's content.
@@ -246,7 +258,6 @@ class LessonPage(LearnerPageMixin, Page):
     content_panels = [
         *Page.content_panels,
         FieldPanel("summary"),
-        FieldPanel("duration_minutes"),
         FieldPanel("body"),
     ]
     search_fields = [
@@ -263,7 +274,31 @@ class LessonPage(LearnerPageMixin, Page):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.scenario_ids = self.placed_scenario_ids()
+        self.duration_minutes = self.estimated_minutes()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "scenario_ids", "duration_minutes"}
         super().save(*args, **kwargs)
+
+    def estimated_minutes(self) -> int:
+        """Minutes to work through the lesson, from its content (courses.rules.lesson_minutes):
+        the words of text, key messages, check questions and video transcripts; the decisions
+        on the longest route of each placed scenario; one minute per check question."""
+        words = decisions = questions = 0
+        for block in self.body:
+            value = block.value
+            if block.block_type == "text":
+                words += _count_words(strip_tags(value.source))
+            elif block.block_type == "key_message":
+                words += _count_words(value["heading"], value["text"])
+            elif block.block_type == "video":
+                words += _count_words(value["title"], value["transcript"])
+            elif block.block_type == "question":
+                questions += 1
+                words += _count_words(value["prompt"], *(o["text"] for o in value["options"]))
+            elif block.block_type == "scenario" and value["scenario"] is not None:
+                decisions += _scenario_decisions(value["scenario"])
+        return lesson_minutes(words=words, scenario_decisions=decisions, questions=questions)
 
     def publish_problems(self, body: Any = None) -> list[str]:
         """Why this lesson (or this `body` for it) cannot be published: one message for each
@@ -298,6 +333,21 @@ class LessonPage(LearnerPageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_view(request=request, lesson=self))
         return context
+
+
+def _count_words(*texts: str) -> int:
+    return sum(len(str(text or "").split()) for text in texts)
+
+
+def _scenario_decisions(scenario: Any) -> int:
+    """The decisions on the scenario's longest route (its stored, live content), or, when a
+    loop makes that unbounded or the graph is broken, the number of its decision steps."""
+    try:
+        played = scenario.to_engine()
+    except (engine.ScenarioInvalid, KeyError, TypeError, ValueError):
+        return 0
+    longest = engine.max_decisions(played)
+    return longest if longest is not None else sum(1 for step in played.steps if step.choices)
 
 
 def new_order_seed() -> str:

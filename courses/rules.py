@@ -9,9 +9,12 @@ still in progress; officers who already completed keep their recorded completion
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+import math
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from random import Random
 
 
 @dataclass(frozen=True)
@@ -113,3 +116,266 @@ def course_progress(outline: CourseOutline, completed: Set[int], passed: Set[int
 
 def unpassed_scenarios(lesson: LessonRef, passed: Set[int]) -> tuple[int, ...]:
     return tuple(s for s in lesson.scenario_ids if s not in passed)
+
+
+# --- The final assessment ---------------------------------------------------------------------
+#
+# Plain functions for drawing, option order, answer parsing, scoring, the attempt limit and the
+# authors' warnings. courses/assessment.py loads the data and calls them; tests pass a seeded
+# `random.Random` where the service passes `random.SystemRandom()`.
+
+
+@dataclass(frozen=True)
+class BankEntry:
+    """A live bank question as the draw sees it, for one officer."""
+
+    id: int
+    module_id: int | None
+    # When this officer was last shown it, in any run of the course (None: never).
+    last_shown: datetime | None = None
+    # Shown in an earlier attempt of the officer's current run.
+    shown_this_run: bool = False
+
+    @property
+    def freshness(self) -> int:
+        """0 never shown, 1 shown only in earlier runs, 2 shown in this run."""
+        if self.last_shown is None:
+            return 0
+        return 2 if self.shown_this_run else 1
+
+
+def assessment_draw(entries: Sequence[BankEntry], count: int, rng: Random) -> list[int]:
+    """Choose up to `count` question ids, in the order they are asked.
+
+    Preference: never shown to this officer, then not shown in this run (so a retake after a
+    fail draws a fresh set where the bank allows), then least recently shown. Within the same
+    freshness the draw spreads across modules: it takes from the module it has drawn least
+    from. Ties are broken at random, and the drawn questions are shuffled.
+    """
+    tiebreak = {entry.id: rng.random() for entry in entries}
+    left = list(entries)
+    per_module: dict[int | None, int] = {}
+    drawn: list[int] = []
+    oldest = datetime.min.replace(tzinfo=UTC)
+    while left and len(drawn) < count:
+        best = min(
+            left,
+            key=lambda e: (
+                e.freshness,
+                per_module.get(e.module_id, 0),
+                e.last_shown or oldest,
+                tiebreak[e.id],
+            ),
+        )
+        left.remove(best)
+        per_module[best.module_id] = per_module.get(best.module_id, 0) + 1
+        drawn.append(best.id)
+    rng.shuffle(drawn)
+    return drawn
+
+
+def option_order(options: Sequence[tuple[str, bool]], rng: Random) -> list[str]:
+    """Option ids shuffled, with pinned options ("None of these") last in authored order.
+
+    `options` is (id, pinned) in authored order."""
+    free = [option_id for option_id, pinned in options if not pinned]
+    rng.shuffle(free)
+    return free + [option_id for option_id, pinned in options if pinned]
+
+
+class AnswerProblem(StrEnum):
+    EMPTY = "empty"
+    UNKNOWN = "unknown"
+    TOO_MANY = "too_many"
+
+
+def answer_parse(
+    values: Sequence[str], shown: Sequence[str], *, multiple: bool
+) -> tuple[list[str] | None, AnswerProblem | None]:
+    """Read the posted option ids of one question: (chosen ids in shown order, None) or
+    (None, problem). Never raises. Duplicates are ignored; an id not shown is refused."""
+    chosen = set(values)
+    if not chosen or chosen == {""}:
+        return None, AnswerProblem.EMPTY
+    if not chosen <= set(shown):
+        return None, AnswerProblem.UNKNOWN
+    if not multiple and len(chosen) > 1:
+        return None, AnswerProblem.TOO_MANY
+    return [option_id for option_id in shown if option_id in chosen], None
+
+
+def answer_correct(chosen: Iterable[str] | None, correct_ids: Iterable[str]) -> bool:
+    """Exactly right: every correct option chosen and nothing else (no part marks)."""
+    picked = set(chosen or ())
+    return bool(picked) and picked == set(correct_ids)
+
+
+def assessment_percent(score: int, total: int) -> int:
+    """Whole per cent, rounded down: 79.9% does not reach a pass mark of 80%."""
+    return 100 * score // total if total else 0
+
+
+def assessment_passes(percent: int, pass_mark: int) -> bool:
+    return percent >= pass_mark
+
+
+@dataclass(frozen=True)
+class AttemptAllowance:
+    """How many attempts the officer has before a pause, or until when they must wait."""
+
+    remaining: int
+    paused_until: datetime | None = None
+
+
+def assessment_allowance(
+    submitted: Sequence[tuple[datetime, bool]],
+    *,
+    max_attempts: int,
+    cooldown_hours: int,
+    now: datetime,
+) -> AttemptAllowance:
+    """The attempt limit for one run of a course. `submitted` is (submitted_at, passed) for
+    each submitted attempt of the run, in any order.
+
+    After `max_attempts` failed attempts in a row (counted since the last pass or the last
+    pause) the officer waits `cooldown_hours` from the last failed submission; after the pause
+    the count starts again. A refresher is a new run, so it starts with a clean count.
+    """
+    failures = 0
+    paused_until: datetime | None = None
+    for at, passed in sorted(submitted):
+        if passed:
+            failures = 0
+            continue
+        failures += 1
+        if failures >= max_attempts:
+            paused_until = at + timedelta(hours=cooldown_hours)
+            failures = 0
+    if paused_until is not None and now < paused_until:
+        return AttemptAllowance(remaining=0, paused_until=paused_until)
+    return AttemptAllowance(remaining=max_attempts - failures)
+
+
+class BankProblem(StrEnum):
+    TOO_FEW_OPTIONS = "too_few_options"
+    NO_CORRECT = "no_correct"
+    MORE_THAN_ONE_CORRECT = "more_than_one_correct"
+
+
+def bank_question_problems(correct_flags: Sequence[bool], *, multiple: bool) -> list[BankProblem]:
+    """What makes a bank question unusable: fewer than two answers, none correct, or more
+    than one correct when officers may choose only one."""
+    problems = []
+    if len(correct_flags) < 2:
+        problems.append(BankProblem.TOO_FEW_OPTIONS)
+    right = sum(1 for flag in correct_flags if flag)
+    if right == 0:
+        problems.append(BankProblem.NO_CORRECT)
+    elif right > 1 and not multiple:
+        problems.append(BankProblem.MORE_THAN_ONE_CORRECT)
+    return problems
+
+
+# A question needs this many answers before its share right says anything.
+FLAG_MIN_ANSWERS = 10
+FLAG_EASY_SHARE = 0.95
+FLAG_HARD_SHARE = 0.20
+
+
+class QuestionFlag(StrEnum):
+    EASY = "easy"
+    HARD = "hard"
+
+
+def question_flag(answered: int, right: int) -> QuestionFlag | None:
+    """Almost everyone right (>= 95%) or wrong (right <= 20%), once answered 10 times."""
+    if answered < FLAG_MIN_ANSWERS:
+        return None
+    share = right / answered
+    if share >= FLAG_EASY_SHARE:
+        return QuestionFlag.EASY
+    if share <= FLAG_HARD_SHARE:
+        return QuestionFlag.HARD
+    return None
+
+
+def correct_is_longest(options: Sequence[tuple[str, bool]]) -> bool:
+    """A correct option is the one longest answer (a giveaway test-wise officers learn).
+
+    `options` is (text, correct). A tie for longest gives nothing away."""
+    if len(options) < 2:
+        return False
+    lengths = sorted((len(text.strip()) for text, _ in options), reverse=True)
+    longest = max(options, key=lambda option: len(option[0].strip()))
+    return lengths[0] > lengths[1] and longest[1]
+
+
+def correct_longest_warning(questions: Sequence[Sequence[tuple[str, bool]]]) -> bool:
+    """Warn when, in most questions of a bank (more than half, at least 3), the correct
+    option is also the longest."""
+    hits = sum(1 for options in questions if correct_is_longest(options))
+    return hits >= 3 and hits * 2 > len(questions)
+
+
+# --- Lesson check questions, time and estimated durations ------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckOption:
+    id: str
+    correct: bool
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class CheckQuestion:
+    """A lesson's check-your-understanding question: its StreamField block id and options
+    (by their ListBlock item ids) in authored order."""
+
+    id: str
+    multiple: bool
+    options: tuple[CheckOption, ...]
+
+    @property
+    def correct_ids(self) -> frozenset[str]:
+        return frozenset(option.id for option in self.options if option.correct)
+
+
+def unanswered_checks(question_ids: Iterable[str], correct_ids: Set[str]) -> tuple[str, ...]:
+    """The lesson's check questions not yet answered correctly in this run: while any is left
+    the lesson cannot be marked complete."""
+    return tuple(qid for qid in question_ids if qid not in correct_ids)
+
+
+def check_option_order(seed: str, question: CheckQuestion) -> list[str]:
+    """The order a check question's option ids are shown in for one run (`seed`): shuffled,
+    the same on every reload of the run, different between runs and officers; pinned options
+    last in authored order. A string seed makes `Random` hash it with SHA-512, so the order
+    does not depend on the process (unlike `hash()`)."""
+    rng = Random(f"{seed}:{question.id}")  # noqa: S311 - an order, not a secret
+    return option_order([(o.id, o.pinned) for o in question.options], rng)
+
+
+def check_answer_read(
+    question: CheckQuestion, values: Sequence[str]
+) -> tuple[list[str] | None, AnswerProblem | None]:
+    """Read the option ids posted for a check question (`answer_parse`, against the options in
+    authored order): (chosen ids, None) or (None, problem). Never raises."""
+    return answer_parse(values, [o.id for o in question.options], multiple=question.multiple)
+
+
+WORDS_PER_MINUTE = 200
+MINUTES_PER_DECISION = 1.5
+MINUTES_PER_QUESTION = 1
+
+
+def lesson_minutes(*, words: int, scenario_decisions: int = 0, questions: int = 0) -> int:
+    """Estimated minutes for a lesson: reading at WORDS_PER_MINUTE, MINUTES_PER_DECISION for each
+    scenario decision on the longest route, MINUTES_PER_QUESTION for each check question;
+    rounded up, at least 1."""
+    minutes = (
+        max(words, 0) / WORDS_PER_MINUTE
+        + max(scenario_decisions, 0) * MINUTES_PER_DECISION
+        + max(questions, 0) * MINUTES_PER_QUESTION
+    )
+    return max(1, math.ceil(minutes))

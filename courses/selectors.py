@@ -9,10 +9,12 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
+from django.urls import reverse
 from wagtail.models import Page
 
 from courses.models import (
     AssessmentAttempt,
+    CheckAnswer,
     CoursePage,
     Enrolment,
     LessonCompletion,
@@ -20,14 +22,18 @@ from courses.models import (
     ModulePage,
 )
 from courses.rules import (
+    CheckOption,
+    CheckQuestion,
     CourseOutline,
     LessonRef,
     ModuleRef,
     Progress,
+    check_option_order,
     counted_passes,
     course_progress,
     lesson_complete,
     module_complete,
+    unanswered_checks,
     unpassed_scenarios,
 )
 from officers.models import User
@@ -166,6 +172,7 @@ def course_view(*, user: User, course: CoursePage) -> dict[str, Any]:
     state = course_state(user, course)
     ids = [lesson.id for lesson in state.outline.lessons] + [m.id for m in state.outline.modules]
     pages = {p.pk: p for p in Page.objects.filter(pk__in=ids)}
+    minutes = minutes_for([state.outline])[course.pk]
     modules = []
     for module in state.outline.modules:
         done = state.is_complete or module_complete(module, state.completed, state.passed)
@@ -174,9 +181,11 @@ def course_view(*, user: User, course: CoursePage) -> dict[str, Any]:
                 "page": pages[module.id],
                 "lessons": _lesson_rows(module.lessons, state, pages),
                 "done": done,
+                "minutes": minutes.get(module.id, 0),
             }
         )
-    return {"state": state, "modules": modules}
+    # "About N minutes": the sum of the live lessons, not the course's old typed-in field.
+    return {"state": state, "modules": modules, "minutes": minutes[course.pk]}
 
 
 def module_view(*, user: User, module: ModulePage) -> dict[str, Any]:
@@ -192,6 +201,14 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
     course = CoursePage.objects.get(path=lesson.path[: -2 * STEP])
     module = ModulePage.objects.get(path=lesson.path[:-STEP])
     state = course_state(request.user, course)
+    preview = getattr(request, "is_preview", False)
+    if not preview and lesson.pk is not None:
+        # A view is a write (the start of the officer's time on the lesson); services import
+        # this module, hence the import here.
+        from courses.services import lesson_visit_record
+
+        lesson_visit_record(user=request.user, lesson=lesson, enrolment=state.enrolment)
+    checks = lesson_checks(request=request, lesson=lesson, state=state, preview=preview)
     order = [ref.id for ref in state.outline.lessons]
     ref = next((r for r in state.outline.lessons if r.id == lesson.pk), None)
     position = order.index(lesson.pk) if lesson.pk in order else None
@@ -210,6 +227,7 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
         and (state.is_complete or lesson_complete(ref, state.completed, state.passed)),
         "marked_complete": lesson.pk in state.completed,
         "unpassed_scenarios": unpassed_scenarios(ref, state.passed) if ref else (),
+        **checks,
         "previous_page": pages.get(neighbours["previous"] or 0),
         "next_page": pages.get(neighbours["next"] or 0),
         "position": (position + 1) if position is not None else None,
@@ -276,3 +294,137 @@ def enrolments_summary(user: User) -> dict[str, Any]:
         "completed": completed_runs,
         "latest": latest,
     }
+
+
+# --- Check questions --------------------------------------------------------------------------
+
+# Session keys for what a POST to the check endpoint leaves for the next view of the lesson
+# (Post/Redirect/Get): an error to show at a question, and a practice answer on a completed
+# course, which is not recorded.
+CHECK_ERROR_KEY = "courses.check_error"
+PRACTICE_KEY = "courses.check_practice"
+
+
+def lesson_check_questions(lesson: LessonPage) -> tuple[CheckQuestion, ...]:
+    """The lesson's check questions: block ids and option ids (ListBlock item ids) with which
+    options are right and pinned, in authored order."""
+    questions = []
+    for block in lesson.body:
+        if block.block_type != "question":
+            continue
+        options = tuple(
+            CheckOption(
+                id=str(item.id),
+                correct=bool(item.value["correct"]),
+                pinned=bool(item.value["pinned"]),
+            )
+            for item in block.value["options"].bound_blocks
+        )
+        questions.append(
+            CheckQuestion(id=str(block.id), multiple=bool(block.value["multiple"]), options=options)
+        )
+    return tuple(questions)
+
+
+def check_seed(user: User, enrolment: Enrolment | None) -> str:
+    """The seed of the option order: the run's own (`Enrolment.order_seed`).
+
+    An officer who has not started the course yet has no run, and viewing a lesson must not
+    start one (an enrolment marks their assignment started): until then the order derives from
+    a seed stable for the officer, so it does not change between reloads either."""
+    if enrolment is not None:
+        return enrolment.order_seed
+    return f"user-{user.pk}"
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """The officer's answers to a lesson's checks in one run: the latest per question, and
+    the questions answered correctly at least once."""
+
+    latest: dict[str, CheckAnswer]
+    correct: frozenset[str]
+
+
+def check_answers_in_run(enrolment: Enrolment | None, lesson_id: int) -> CheckRun:
+    """One query (none without an enrolment)."""
+    if enrolment is None or enrolment.pk is None:
+        return CheckRun(latest={}, correct=frozenset())
+    latest: dict[str, CheckAnswer] = {}
+    correct: set[str] = set()
+    for answer in CheckAnswer.objects.filter(enrolment=enrolment, lesson_id=lesson_id).order_by(
+        "answered_at", "pk"
+    ):
+        latest[answer.question] = answer
+        if answer.correct:
+            correct.add(answer.question)
+    return CheckRun(latest=latest, correct=frozenset(correct))
+
+
+def lesson_checks(
+    *, request: HttpRequest, lesson: LessonPage, state: CourseState, preview: bool = False
+) -> dict[str, Any]:
+    """What the lesson page shows of its check questions: each question's options in this
+    run's order with the feedback on the latest answer, an error left by a refused answer,
+    and how many questions are still to answer correctly before the lesson can be completed.
+
+    An author previewing sees the authored order and no answers.
+    """
+    questions = lesson_check_questions(lesson)
+    session = getattr(request, "session", None)
+    error = session.pop(CHECK_ERROR_KEY, None) if session is not None and not preview else None
+    practice = session.pop(PRACTICE_KEY, None) if session is not None and not preview else None
+    if not questions:
+        return {"checks": {}, "checks_left": 0, "check_error": error, "check_url": None}
+    open_run = state.enrolment if state.enrolment and not state.is_complete else None
+    run = check_answers_in_run(open_run, lesson.pk) if not preview else CheckRun({}, frozenset())
+    seed = check_seed(request.user, state.enrolment)
+    checks: dict[str, dict[str, Any]] = {}
+    for question in questions:
+        authored = [o.id for o in question.options]
+        order = authored if preview else check_option_order(seed, question)
+        chosen: set[str] = set()
+        answered = run.latest.get(question.id)
+        if answered is not None:
+            chosen = {str(i) for i in answered.chosen}
+        if practice and practice.get("question") == question.id:
+            chosen = {str(i) for i in practice.get("chosen", [])}
+        checks[question.id] = {
+            "order": order,
+            "chosen": chosen,
+            "answered": bool(chosen),
+            "all_right": bool(chosen) and chosen == question.correct_ids,
+            "error": error["message"] if error and error.get("question") == question.id else "",
+        }
+    left = unanswered_checks([q.id for q in questions], run.correct)
+    return {
+        "checks": checks,
+        # A completed course's lessons are practice: nothing is left to do.
+        "checks_left": 0 if state.is_complete else len(left),
+        "check_error": error,
+        "check_url": None
+        if preview or lesson.pk is None
+        else reverse("courses:lesson_check", args=[lesson.pk]),
+    }
+
+
+def minutes_for(outlines: Iterable[CourseOutline]) -> dict[int, dict[int, int]]:
+    """Estimated minutes of each course and of each of its modules: the sum of their live
+    lessons' estimates (one query), so a course's time is never a stale typed-in number.
+    Returns {course id: {course id: minutes, module id: minutes, ...}}."""
+    outlines = list(outlines)
+    ids = [lesson.id for outline in outlines for lesson in outline.lessons]
+    lesson_minutes = (
+        dict(LessonPage.objects.filter(pk__in=ids).values_list("id", "duration_minutes"))
+        if ids
+        else {}
+    )
+    result: dict[int, dict[int, int]] = {}
+    for outline in outlines:
+        sums = {
+            module.id: sum(lesson_minutes.get(lesson.id, 0) for lesson in module.lessons)
+            for module in outline.modules
+        }
+        sums[outline.course_id] = sum(sums.values())
+        result[outline.course_id] = sums
+    return result

@@ -7,24 +7,50 @@ breaks one changes nothing and raises CompletionRefused with a message for the o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from courses.models import CoursePage, Enrolment, LessonCompletion, LessonPage
-from courses.rules import course_complete, unpassed_scenarios
-from courses.selectors import STEP, assessment_passed, course_outline, passes_counted
+from courses.models import (
+    CheckAnswer,
+    CoursePage,
+    Enrolment,
+    LessonCompletion,
+    LessonPage,
+    LessonVisit,
+)
+from courses.rules import (
+    AnswerProblem,
+    check_answer_read,
+    course_complete,
+    unanswered_checks,
+    unpassed_scenarios,
+)
+from courses.selectors import (
+    STEP,
+    assessment_passed,
+    check_answers_in_run,
+    course_outline,
+    lesson_check_questions,
+    passes_counted,
+)
 from courses.signals import course_completed
 from officers.models import User
 
 
 class CompletionRefused(Exception):
-    def __init__(self, message: str, *, status: int = 409) -> None:
+    """`back_to_lesson`: the officer can put it right on the lesson page (unfinished checks or
+    scenario), so the view sends them there with the message instead of a dead end."""
+
+    def __init__(self, message: str, *, status: int = 409, back_to_lesson: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.back_to_lesson = back_to_lesson
 
 
 @dataclass(frozen=True)
@@ -67,11 +93,36 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
         passed = passes_counted(user, outline, enrolment)
         if unpassed_scenarios(ref, passed):
             raise CompletionRefused(
-                _("Pass the scenario in this lesson before you mark it complete.")
+                _("Pass the scenario in this lesson before you mark it complete."),
+                back_to_lesson=True,
             )
+        questions = lesson_check_questions(lesson)
+        if questions:
+            left = unanswered_checks(
+                [q.id for q in questions], check_answers_in_run(enrolment, lesson.pk).correct
+            )
+            if left:
+                raise CompletionRefused(
+                    ngettext(
+                        "Answer the check question in this lesson correctly before you mark "
+                        "it complete: %(n)s question is still to answer.",
+                        "Answer the check questions in this lesson correctly before you mark "
+                        "it complete: %(n)s questions are still to answer.",
+                        len(left),
+                    )
+                    % {"n": len(left)},
+                    back_to_lesson=True,
+                )
+        now = timezone.now()
+        opened = _visit_opened_at(user=user, lesson=lesson)
         try:
             with transaction.atomic():
-                LessonCompletion.objects.create(enrolment=enrolment, lesson=lesson)
+                LessonCompletion.objects.create(
+                    enrolment=enrolment,
+                    lesson=lesson,
+                    completed_at=now,
+                    seconds_spent=_seconds_between(opened, now),
+                )
         except IntegrityError as exc:  # the same lesson completed by a parallel request
             raise CompletionRefused(
                 _("You already marked this lesson complete. Nothing was changed.")
@@ -145,3 +196,144 @@ def enrolment_start(*, user: User, course_id: int) -> Enrolment:
                 )
         except IntegrityError as exc:
             raise CompletionRefused(_("You have already started this course.")) from exc
+
+
+# --- Time on lessons ------------------------------------------------------------------------
+
+
+def _seconds_between(start: datetime | None, end: datetime) -> int | None:
+    return max(0, int((end - start).total_seconds())) if start is not None else None
+
+
+def _visit_opened_at(*, user: User, lesson: LessonPage) -> datetime | None:
+    return (
+        LessonVisit.objects.filter(user=user, lesson=lesson)
+        .values_list("opened_at", flat=True)
+        .first()
+    )
+
+
+def lesson_visit_record(*, user: User, lesson: LessonPage, enrolment: Enrolment | None) -> None:
+    """Note when the officer opened the lesson: the start of their time on it.
+
+    One query when the visit exists and is current. The visit is reset to now when it predates
+    the start of the officer's current refresher (an open enrolment that follows a completed
+    run): time on the previous run does not count. A first run's enrolment is created by the
+    first answer or completion, after the officer opened the lesson, so it never resets it.
+    """
+    if not user.is_authenticated:
+        return
+    visit = LessonVisit.objects.filter(user=user, lesson=lesson).first()
+    now = timezone.now()
+    if visit is None:
+        try:
+            with transaction.atomic():
+                LessonVisit.objects.create(user=user, lesson=lesson, opened_at=now)
+        except IntegrityError:  # opened in a parallel request a moment ago
+            pass
+        return
+    refresher = (
+        enrolment is not None
+        and not enrolment.is_complete
+        and enrolment.passes_count_after is not None
+    )
+    if refresher and visit.opened_at < enrolment.started_at:
+        LessonVisit.objects.filter(pk=visit.pk, opened_at=visit.opened_at).update(opened_at=now)
+
+
+# --- Check questions ------------------------------------------------------------------------
+
+
+class CheckRefused(Exception):
+    """An answer that was not recorded, with the message to show; `question` is the question's
+    block id when the message belongs at that question."""
+
+    def __init__(self, message: str, *, question: str | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.question = question
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    lesson: LessonPage
+    question: str
+    chosen: tuple[str, ...]
+    correct: bool
+    # False on a completed course: the officer may practise, nothing is recorded.
+    recorded: bool
+
+
+def lesson_live_in_course(lesson_id: int) -> tuple[LessonPage, CoursePage] | None:
+    """The lesson, if it is live in the outline of a live course."""
+    lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
+    course = _live_course_of(lesson) if lesson else None
+    if lesson is None or course is None:
+        return None
+    if not any(ref.id == lesson.pk for ref in course_outline(course).lessons):
+        return None
+    return lesson, course
+
+
+def check_answer_record(
+    *, user: User, lesson_id: int, question_id: str, chosen: list[str]
+) -> CheckResult:
+    """Check and record an answer to one of a lesson's check questions.
+
+    Correct means exactly the set of correct options. Every try is kept, in the officer's
+    open run of the course (created as marking a lesson complete creates it). On a completed
+    course the answer is checked but not recorded. Anything wrong raises CheckRefused and
+    changes nothing.
+    """
+    found = lesson_live_in_course(lesson_id)
+    if found is None:
+        raise CheckRefused(_("This lesson is not available."), status=404)
+    lesson, course = found
+    question = next((q for q in lesson_check_questions(lesson) if q.id == question_id), None)
+    if question is None:
+        raise CheckRefused(
+            _("That question is not in this lesson. Nothing was recorded: answer it again.")
+        )
+    picked, problem = check_answer_read(question, chosen)
+    if problem is not None or picked is None:
+        problem = problem or AnswerProblem.EMPTY
+        if problem is AnswerProblem.EMPTY and question.multiple:
+            message = _("Choose at least one answer, then select “Check answer”.")
+        else:
+            message = _ANSWER_PROBLEMS[problem]()
+        raise CheckRefused(message, question=question.id)
+    correct = set(picked) == question.correct_ids
+    with transaction.atomic():
+        enrolment = _open_enrolment(user=user, course=course)
+        if enrolment is None:
+            return CheckResult(lesson, question.id, tuple(picked), correct, recorded=False)
+        now = timezone.now()
+        previous = (
+            CheckAnswer.objects.filter(enrolment=enrolment, lesson=lesson)
+            .order_by("-answered_at", "-pk")
+            .values_list("answered_at", flat=True)
+            .first()
+        )
+        since = previous or _visit_opened_at(user=user, lesson=lesson)
+        CheckAnswer.objects.create(
+            enrolment=enrolment,
+            lesson=lesson,
+            question=question.id,
+            chosen=picked,
+            correct=correct,
+            answered_at=now,
+            seconds=_seconds_between(since, now),
+        )
+    return CheckResult(lesson, question.id, tuple(picked), correct, recorded=True)
+
+
+_ANSWER_PROBLEMS = {
+    AnswerProblem.EMPTY: lambda: _("Choose an answer, then select “Check answer”."),
+    AnswerProblem.UNKNOWN: lambda: _(
+        "That answer is not one of this question’s options. Nothing was recorded: choose again."
+    ),
+    AnswerProblem.TOO_MANY: lambda: _(
+        "Choose one answer only for this question. Nothing was recorded."
+    ),
+}

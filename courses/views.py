@@ -1,4 +1,4 @@
-"""Learner views that are not Wagtail pages: completion, continue, start again, search."""
+"""Learner views that are not Wagtail pages: checks, completion, continue, start again, search."""
 
 from __future__ import annotations
 
@@ -12,8 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import CoursePage, LessonPage
-from courses.selectors import course_state
-from courses.services import CompletionRefused, enrolment_start, lesson_mark_complete
+from courses.selectors import CHECK_ERROR_KEY, PRACTICE_KEY, course_state
+from courses.services import (
+    CheckRefused,
+    CompletionRefused,
+    check_answer_record,
+    enrolment_start,
+    lesson_live_in_course,
+    lesson_mark_complete,
+)
 
 
 def refused(request: HttpRequest, exc: CompletionRefused, back: str | None = None) -> HttpResponse:
@@ -32,6 +39,11 @@ def lesson_complete_view(request: HttpRequest, lesson_id: int) -> HttpResponse:
         result = lesson_mark_complete(user=request.user, lesson_id=lesson_id)
     except CompletionRefused as exc:
         lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
+        if lesson is not None and exc.back_to_lesson:
+            # Unfinished checks or scenario: the officer can put it right on the lesson (also
+            # when they came from a scenario's result page).
+            messages.error(request, exc.message)
+            return redirect(_lesson_url(lesson))
         return refused(request, exc, back=lesson.url if lesson else None)
     if result.course_completed:
         messages.success(
@@ -73,3 +85,42 @@ def search_view(request: HttpRequest) -> HttpResponse:
     results = LessonPage.objects.live().search(query) if query else LessonPage.objects.none()
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(request, "courses/search.html", {"query": query, "results": page})
+
+
+def _lesson_url(lesson: LessonPage, anchor: str = "") -> str:
+    """The lesson's address, past its content warning (the officer has already accepted it to
+    reach the page they came from)."""
+    query = "?warning=accepted" if lesson.content_warning() is not None else ""
+    return f"{lesson.url}{query}{'#' + anchor if anchor else ''}"
+
+
+@login_required
+@require_POST
+def lesson_check_view(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Check an answer to a lesson's question (Post/Redirect/Get): back to the question, where
+    the lesson page shows the feedback on the latest answer, or what was wrong with this one."""
+    question_id = request.POST.get("question", "")[:64]
+    try:
+        result = check_answer_record(
+            user=request.user,
+            lesson_id=lesson_id,
+            question_id=question_id,
+            chosen=[value[:64] for value in request.POST.getlist("chosen")[:20]],
+        )
+    except CheckRefused as exc:
+        found = lesson_live_in_course(lesson_id)
+        if found is None:
+            return refused(request, CompletionRefused(exc.message, status=exc.status))
+        request.session[CHECK_ERROR_KEY] = {"question": exc.question, "message": exc.message}
+        anchor = f"block-{exc.question}" if exc.question else "check-error-summary"
+        return redirect(_lesson_url(found[0], anchor))
+    if not result.recorded:
+        request.session[PRACTICE_KEY] = {"question": result.question, "chosen": result.chosen}
+        messages.info(
+            request,
+            _(
+                "You have completed this course, so this answer was checked but not recorded. "
+                "Start the course again from the course page for a refresher that counts."
+            ),
+        )
+    return redirect(_lesson_url(result.lesson, f"block-{result.question}"))

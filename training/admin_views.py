@@ -35,7 +35,7 @@ from training.assignments import assignment_rule_create
 from training.exports import CellSafeExport, stream_csv, xlsx_file, xlsx_response
 from training.filters import OverdueFilterSet, certificate_filterset
 from training.forms import AssignForm
-from training.matrix import completion_matrix, matrix_csv_rows
+from training.matrix import completion_matrix, lesson_time_report, matrix_csv_rows
 from training.models import OFFICER_UNIT_PATH, Assignment, ExportLog, Reminder
 
 VIEW_PERMISSION = "training.view_assignment"
@@ -329,6 +329,23 @@ class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
         for fmt in ("csv", "xlsx"):
             params["export"] = fmt
             context[f"{fmt}_url"] = f"{self.request.path}?{params.urlencode()}"
+        return context
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+class LessonTimeView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Time on lessons: median time per lesson and unit beside the estimate, and completions
+    far faster than the estimate (a flag for the lead to follow up, never a block)."""
+
+    template_name = "training/admin/time_report.html"
+    page_title = gettext_lazy("Time on lessons")
+    header_icon = "time"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["report"] = lesson_time_report(self.request.user)
         return context
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:

@@ -6,18 +6,22 @@ Every function takes the person asking and only ever returns what is in their un
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from statistics import median
+from typing import Any
 
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils import timezone
+from wagtail.models import Page
 
 from certificates.models import Certificate
-from courses.models import CoursePage
+from courses.models import CoursePage, LessonCompletion, LessonPage
 from officers.models import OfficerProfile, Unit, User
 from officers.selectors import led_unit_paths, subtree_q, user_can_manage_unit
 from training.models import OFFICER_UNIT_PATH, Assignment
+from training.rules import completion_too_fast
 
 
 @dataclass
@@ -206,3 +210,112 @@ def matrix_csv_rows(matrix: Matrix) -> list[list[object]]:
                 ]
             )
     return lines
+
+
+# --- Time on lessons ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitTime:
+    median_seconds: int
+    timed: int
+
+    @property
+    def minutes(self) -> str:
+        """The median as minutes and seconds, "4:05"."""
+        return f"{self.median_seconds // 60}:{self.median_seconds % 60:02d}"
+
+
+@dataclass
+class LessonTime:
+    lesson: LessonPage
+    estimate_minutes: int
+    by_unit: dict[str, UnitTime] = field(default_factory=dict)
+
+
+@dataclass
+class FastCompletion:
+    officer: str
+    unit: str
+    course: str
+    lesson: str
+    seconds: int
+    estimate_minutes: int
+    completed_at: datetime
+
+
+@dataclass
+class TimeReport:
+    courses: list[tuple[CoursePage, list[LessonTime]]]
+    units: list[str]
+    fast: list[FastCompletion]
+
+
+def lesson_time_report(user: User) -> TimeReport:
+    """Time officers in the asker's units spent on each lesson (from first opening it in the
+    run to marking it complete): the median per lesson and unit beside the lesson's estimate,
+    and the completions far faster than the estimate (`training.rules.completion_too_fast`).
+    Leads see their units only; administrators every unit. Three queries."""
+    paths = led_unit_paths(user)
+    scope = Q() if paths is None else subtree_q(paths, f"enrolment__{OFFICER_UNIT_PATH}")
+    rows = (
+        LessonCompletion.objects.filter(scope, seconds_spent__isnull=False)
+        .order_by("-completed_at")
+        .values_list(
+            "lesson_id",
+            "seconds_spent",
+            "completed_at",
+            "enrolment__user__officer__unit__name",
+            "enrolment__user__first_name",
+            "enrolment__user__last_name",
+            "enrolment__user__email",
+        )
+    )
+    seconds: dict[int, dict[str, list[int]]] = {}
+    timed: list[tuple[Any, ...]] = []
+    for row in rows.iterator(chunk_size=2000):
+        lesson_id, spent, _at, unit = row[:4]
+        seconds.setdefault(lesson_id, {}).setdefault(unit or "–", []).append(spent)
+        timed.append(row)
+    lessons = {
+        lesson.pk: lesson
+        for lesson in LessonPage.objects.filter(pk__in=list(seconds)).only(
+            "id", "title", "path", "duration_minutes"
+        )
+    }
+    course_paths = {lesson.path[: -2 * Page.steplen] for lesson in lessons.values()}
+    courses = {
+        c.path: c for c in CoursePage.objects.filter(path__in=course_paths).order_by("title")
+    }
+    by_course: dict[str, list[LessonTime]] = {}
+    units: set[str] = set()
+    for lesson in sorted(lessons.values(), key=lambda page: page.path):
+        entry = LessonTime(lesson=lesson, estimate_minutes=lesson.duration_minutes)
+        for unit, values in seconds[lesson.pk].items():
+            entry.by_unit[unit] = UnitTime(int(median(values)), len(values))
+            units.add(unit)
+        by_course.setdefault(lesson.path[: -2 * Page.steplen], []).append(entry)
+    fast = []
+    for lesson_id, spent, at, unit, first, last, email in timed:
+        lesson = lessons.get(lesson_id)
+        if lesson is None or not completion_too_fast(
+            seconds=spent, estimate_minutes=lesson.duration_minutes
+        ):
+            continue
+        course = courses.get(lesson.path[: -2 * Page.steplen])
+        fast.append(
+            FastCompletion(
+                officer=f"{first} {last}".strip() or email,
+                unit=unit or "–",
+                course=course.title if course else "",
+                lesson=lesson.title,
+                seconds=spent,
+                estimate_minutes=lesson.duration_minutes,
+                completed_at=at,
+            )
+        )
+    return TimeReport(
+        courses=[(c, by_course[path]) for path, c in courses.items() if path in by_course],
+        units=sorted(units),
+        fast=fast,
+    )

@@ -62,3 +62,13 @@ def refresher_due(
 def refresher_due_on(expires_on: date) -> date:
     """A refresher assignment is due on the day the certificate it renews expires."""
     return expires_on
+
+
+# A completion in under this share of the lesson's estimated reading time is flagged for the
+# lead to look at (a flag, never a block: some officers read fast or know the subject).
+FAST_SHARE = 0.25
+
+
+def completion_too_fast(*, seconds: int | None, estimate_minutes: int) -> bool:
+    """Completed in under FAST_SHARE of the estimate (unknown time is never flagged)."""
+    return seconds is not None and seconds < estimate_minutes * 60 * FAST_SHARE

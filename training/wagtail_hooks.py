@@ -30,6 +30,7 @@ def training_urls() -> list[Any]:
     return [
         path("training/matrix/", views.MatrixView.as_view(), name="training_matrix"),
         path("training/assign/", views.AssignView.as_view(), name="training_assign"),
+        path("training/time/", views.LessonTimeView.as_view(), name="training_time"),
         path(
             "training/officers/<int:user_id>/transcript/",
             views.TranscriptView.as_view(),
@@ -73,6 +74,11 @@ def matrix_item() -> MenuItem:
     return PermittedItem(
         _("Completion matrix"), reverse("training_matrix"), icon_name="table", order=10
     )
+
+
+@hooks.register("register_training_menu_item")
+def time_item() -> MenuItem:
+    return PermittedItem(_("Time on lessons"), reverse("training_time"), icon_name="time", order=15)
 
 
 @hooks.register("register_training_menu_item")

@@ -14,7 +14,7 @@ from wagtail.test.utils.form_data import nested_form_data
 from certificates.models import Certificate
 from certificates.rules import add_months
 from courses.demo import course_index, grant_author_permissions
-from courses.models import CoursePage, LessonCompletion, LessonPage, ModulePage
+from courses.models import CheckAnswer, CoursePage, LessonCompletion, LessonPage, ModulePage
 from officers.models import Role
 from tests.certificates.conftest import complete_course
 from tests.factories import add_lesson, make_course, make_officer
@@ -134,7 +134,7 @@ ODD_ANSWERS = ["²", "١", "𝟙", "9" * 5000, "99999999999999999999999", "-1", 
 
 
 @pytest.mark.parametrize("answer", ODD_ANSWERS)
-def test_a_lesson_question_ignores_answers_that_are_not_option_numbers(
+def test_a_lesson_question_refuses_answers_that_are_not_its_option_ids(
     client: Client, learner, course: CoursePage, answer: str
 ) -> None:  # noqa: ANN001
     module = ModulePage.objects.child_of(course).get()
@@ -148,15 +148,21 @@ def test_a_lesson_question_ignores_answers_that_are_not_option_numbers(
     }
     body = [{"type": "question", "value": question}]
     lesson = add_lesson(module, "Partners", slug="partners", body=body)
-    field = f"answer-{LessonPage.objects.get(pk=lesson.pk).body[0].id}"
+    block = LessonPage.objects.get(pk=lesson.pk).body[0]
+    right = block.value["options"].bound_blocks[1].id
+    url = f"/learning/lessons/{lesson.pk}/check/"
     client.force_login(learner)
 
-    response = client.get(lesson.url, {field: answer})
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "Who leads on drug harm?" in page
-    assert "ADPs and the NHS." not in page and "Police contribute." not in page  # no answer
+    # An odd value alone, or beside a real option id: refused with a message, nothing kept.
+    for chosen in ([answer], [answer, right]):
+        response = client.post(url, {"question": block.id, "chosen": chosen}, follow=True)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "There is a problem" in page and "Who leads on drug harm?" in page
+        assert "ADPs and the NHS." not in page and "Police contribute." not in page
+    assert not CheckAnswer.objects.exists()
 
-    page = client.get(lesson.url, {field: [answer, "1"]}).content.decode()
+    client.post(url, {"question": block.id, "chosen": [right]})
+    page = client.get(lesson.url).content.decode()
     assert "ADPs and the NHS." in page and "Police contribute." not in page
     assert not LessonCompletion.objects.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from courses.models import Enrolment, LessonCompletion, LessonPage, ModulePage
+from courses.models import CheckAnswer, Enrolment, LessonCompletion, LessonPage, ModulePage
 from courses.signals import course_completed
 from tests.factories import add_lesson, make_course, make_officer
 
@@ -190,7 +190,7 @@ def test_content_warning_comes_first_with_a_choice(signed_in, course) -> None:
     assert "Hard reading." in body
 
 
-def test_check_your_understanding_gives_feedback_without_recording(signed_in, course) -> None:
+def test_check_your_understanding_gives_feedback_and_records_the_try(signed_in, course) -> None:
     module = ModulePage.objects.child_of(course).first()
     question = {
         "prompt": "Who leads on drug harm?",
@@ -205,11 +205,19 @@ def test_check_your_understanding_gives_feedback_without_recording(signed_in, co
     )
     page = lesson.specific
     block_id = page.body[0].id
+    wrong = page.body[0].value["options"].bound_blocks[0].id
     body = signed_in.get(lesson.url).content.decode()
     assert "Who leads on drug harm?" in body and "Police contribute" not in body
-    body = signed_in.get(f"{lesson.url}?answer-{block_id}=0").content.decode()
+    # "Check answer" is a POST (Post/Redirect/Get) that records the try.
+    response = signed_in.post(
+        f"/learning/lessons/{lesson.pk}/check/", {"question": block_id, "chosen": [wrong]}
+    )
+    assert response.status_code == 302 and response["Location"].endswith(f"#block-{block_id}")
+    body = signed_in.get(lesson.url).content.decode()
     assert "Police contribute; others lead." in body
     assert "Not quite." in body
+    assert "ADPs, the NHS and councils." not in body  # a wrong answer does not reveal the right
+    assert CheckAnswer.objects.get().correct is False
     assert not LessonCompletion.objects.exists()
 
 
