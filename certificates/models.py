@@ -127,6 +127,11 @@ class Certificate(models.Model):
     course_title = models.CharField(_("course title"), max_length=255)
     signatory_name = models.CharField(_("signatory"), max_length=200, blank=True)
     signatory_role = models.CharField(_("signatory's role"), max_length=200, blank=True)
+    # The officer's score in the final assessment that completed the course (None: the course
+    # had no final assessment).
+    assessment_percent = models.PositiveSmallIntegerField(
+        _("final assessment (%)"), null=True, blank=True
+    )
 
     superseded_by = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"

@@ -98,6 +98,8 @@ class CertificateData:
     signatory_name: str
     signatory_role: str
     signatory_image: bytes | None = None
+    # The final assessment's score, where the course had one.
+    assessment_percent: int | None = None
 
 
 # --- Rendering ------------------------------------------------------------------------------
@@ -148,6 +150,7 @@ def _context(data: CertificateData) -> dict[str, object]:
         "qr_uri": _qr_data_uri(verify_url),
         "signatory_name": data.signatory_name,
         "signatory_role": data.signatory_role,
+        "assessment_percent": data.assessment_percent,
         "signature_uri": signature_data_uri(data.signatory_image),
         "name_size": _size_class(data.officer_name, long=28, very_long=44),
         "title_size": _size_class(data.course_title, long=60, very_long=110),

@@ -34,6 +34,7 @@ def certificate_data(certificate: Certificate) -> CertificateData:
         signatory_name=certificate.signatory_name,
         signatory_role=certificate.signatory_role,
         signatory_image=signature,
+        assessment_percent=certificate.assessment_percent,
     )
 
 

@@ -15,6 +15,7 @@ from certificates.models import OFFICER_NAME_MAX, Certificate, NumberSeries
 from certificates.rules import expiry_for, format_number, local_date
 from certificates.signals import certificate_revoked
 from certificates.tasks import render_certificate
+from courses.assessment import assessment_passing_percent
 from courses.models import CoursePage, Enrolment
 from officers.models import OfficerProfile, User
 
@@ -72,6 +73,7 @@ def certificate_issue(*, enrolment: Enrolment, at: datetime | None = None) -> Ce
         course_title=course.title,
         signatory_name=course.signatory_name,
         signatory_role=course.signatory_role,
+        assessment_percent=assessment_passing_percent(enrolment=enrolment),
     )
     try:
         with transaction.atomic():

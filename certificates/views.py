@@ -58,6 +58,7 @@ def _lookup(**match: str) -> Certificate | None:
             "refresher_window_days",
             "revoked_at",
             "superseded_by_id",
+            "assessment_percent",
         )
         .first()
     )

@@ -7,6 +7,7 @@ never overwrites what an author has since edited.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from wagtail.models import GroupPagePermission, Page
 
-from courses.models import CourseIndexPage, CoursePage, LessonPage, ModulePage
+from courses.models import BankQuestion, CourseIndexPage, CoursePage, LessonPage, ModulePage
 from officers.models import Role
 from officers.roles import GROUP_NAMES
 from scenarios.demo import demo_scenario
@@ -30,6 +31,16 @@ PLACEMENT = {
 CONTENT_DIR = Path(__file__).resolve().parent / "demo_content"
 DEMO_FILES = ("public_health_approach.json", "naloxone_refresher.json")
 AUTHOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
+# Authors write the final-assessment question bank (a snippet); leads and learners may not.
+AUTHOR_BANK_PERMISSIONS = (
+    "add_bankquestion",
+    "change_bankquestion",
+    "delete_bankquestion",
+    "publish_bankquestion",
+    "view_bankquestion",
+)
+# course data file -> its final-assessment bank
+DEMO_BANKS = {"public_health_approach.json": "public_health_approach_assessment.json"}
 
 
 def course_index(home: Page) -> CourseIndexPage:
@@ -54,6 +65,11 @@ def grant_author_permissions(index: CourseIndexPage) -> None:
             content_type__app_label="wagtailcore", codename=codename
         )
         GroupPagePermission.objects.get_or_create(group=group, page=index, permission=permission)
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="courses", codename__in=AUTHOR_BANK_PERMISSIONS
+        )
+    )
 
 
 def _publish_child(parent: Page, page: Page) -> Page:
@@ -78,7 +94,6 @@ def load_course(data: dict[str, Any], index: CourseIndexPage) -> CoursePage:
                 slug=data["slug"],
                 summary=data["summary"],
                 audience=data["audience"],
-                duration_minutes=data["duration_minutes"],
                 jurisdiction=data["jurisdiction"],
                 validity_months=data.get("validity_months"),
                 refresher_window_days=data.get("refresher_window_days", 60),
@@ -107,7 +122,6 @@ def load_course(data: dict[str, Any], index: CourseIndexPage) -> CoursePage:
                     title=lesson_data["title"],
                     slug=lesson_data["slug"],
                     summary=lesson_data.get("summary", ""),
-                    duration_minutes=lesson_data.get("duration_minutes", 10),
                     body=lesson_body(lesson_data["body"]),
                 ),
             )
@@ -120,8 +134,51 @@ def load_demo_courses(home: Page) -> list[CoursePage]:
     courses = []
     for name in DEMO_FILES:
         data = json.loads((CONTENT_DIR / name).read_text(encoding="utf-8"))
-        courses.append(load_course(data, index))
+        course = load_course(data, index)
+        if name in DEMO_BANKS:
+            bank = json.loads((CONTENT_DIR / DEMO_BANKS[name]).read_text(encoding="utf-8"))
+            load_bank(bank, course)
+        courses.append(course)
     return courses
+
+
+@transaction.atomic
+def load_bank(data: dict[str, Any], course: CoursePage) -> list[BankQuestion]:
+    """Give the course its demo final assessment: the settings and a published bank, once.
+
+    A course whose bank already has questions is left alone (an author may have edited it)."""
+    if BankQuestion.objects.filter(course=course).exists():
+        return []
+    course.assessment_question_count = data["question_count"]
+    course.assessment_pass_mark = data["pass_mark"]
+    course.save_revision().publish()
+    modules = {m.slug: m for m in ModulePage.objects.child_of(course)}
+    questions = []
+    for item in data["questions"]:
+        question = BankQuestion(
+            course=course,
+            module=modules.get(item["module"]),
+            jurisdiction=course.jurisdiction,
+            prompt=item["prompt"],
+            multiple=item["multiple"],
+            options=[
+                {
+                    "type": "option",
+                    "id": str(uuid.uuid4()),
+                    "value": {
+                        "text": option["text"],
+                        "correct": option["correct"],
+                        "feedback": option["feedback"],
+                        "pinned": option.get("pinned", False),
+                    },
+                }
+                for option in item["options"]
+            ],
+        )
+        question.save()
+        question.save_revision().publish()
+        questions.append(question)
+    return questions
 
 
 @transaction.atomic
@@ -140,7 +197,6 @@ def place_demo_scenarios(course: CoursePage) -> list[Scenario]:
             title=f"Practise: {scenario.title}",
             slug=slug,
             summary="Put the module into practice in a branching scenario.",
-            duration_minutes=10,
             body=[
                 {
                     "type": "text",

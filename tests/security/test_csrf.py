@@ -21,7 +21,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from wagtail.images.models import Image
 
 from certificates.models import Certificate
-from courses.models import Enrolment, LessonCompletion, LessonPage
+from courses.models import (
+    AssessmentAnswer,
+    AssessmentAttempt,
+    CheckAnswer,
+    Enrolment,
+    LessonCompletion,
+    LessonPage,
+)
 from officers.models import Invitation, OfficerProfile, Unit, User
 from scenarios.models import Attempt, AttemptChoice, Scenario
 from tests.scenarios.conftest import DOC
@@ -50,6 +57,13 @@ def state() -> dict[str, Any]:
             Enrolment.objects.order_by("pk").values_list("pk", "user_id", "completed_at")
         ),
         "completions": LessonCompletion.objects.count(),
+        "check_answers": CheckAnswer.objects.count(),
+        "assessment_attempts": list(
+            AssessmentAttempt.objects.order_by("pk").values_list("pk", "submitted_at", "passed")
+        ),
+        "assessment_answers": list(
+            AssessmentAnswer.objects.order_by("pk").values_list("pk", "chosen")
+        ),
         "attempts": list(
             Attempt.objects.order_by("pk").values_list("pk", "current_step", "score", "finished_at")
         ),
@@ -63,6 +77,31 @@ def state() -> dict[str, Any]:
 
 def first_lesson(course) -> LessonPage:  # noqa: ANN001
     return LessonPage.objects.live().descendant_of(course).order_by("path").first()
+
+
+def checked_lesson(course) -> LessonPage:  # noqa: ANN001
+    """A lesson of the course with a check question (made once)."""
+    from tests.factories import add_lesson
+
+    found = LessonPage.objects.descendant_of(course).filter(slug="checked").first()
+    if found is None:
+        question = {
+            "prompt": "Who leads?",
+            "multiple": False,
+            "options": [
+                {"text": "Partners", "correct": True, "feedback": "Yes.", "pinned": False},
+                {"text": "Police", "correct": False, "feedback": "No.", "pinned": False},
+            ],
+        }
+        module = first_lesson(course).get_parent()
+        body = [{"type": "question", "value": question}]
+        found = add_lesson(module, "Checked", slug="checked", body=body)
+    return LessonPage.objects.get(pk=found.pk)
+
+
+def check_data(course) -> dict[str, Any]:  # noqa: ANN001
+    block = checked_lesson(course).body[0]
+    return {"question": block.id, "chosen": [block.value["options"].bound_blocks[0].id]}
 
 
 def invitation() -> Invitation:
@@ -94,6 +133,13 @@ CASES = [
         needs=("course",),
     ),
     Case(
+        "courses:lesson_check",
+        "learner",
+        lambda f: f"/learning/lessons/{checked_lesson(f('course')).pk}/check/",
+        lambda f: check_data(f("course")),
+        needs=("course",),
+    ),
+    Case(
         "courses:start",
         "learner",
         lambda f: f"/learning/courses/{f('course').pk}/start/",
@@ -109,7 +155,7 @@ CASES = [
         "scenarios:choose",
         "learner",
         lambda f: f"/scenarios/attempts/{f('attempt').pk}/choose/",
-        lambda f: {"step": "call", "choice": "0"},
+        lambda f: {"step": "call", "choice": "c1"},
         needs=("attempt",),
     ),
     Case("account_logout", "learner", lambda f: "/accounts/logout/"),
@@ -194,7 +240,67 @@ CASES = [
         lambda f: f"/admin/invitations/delete/{invitation().pk}/",
     ),
     Case("wagtailadmin_logout", "administrator", lambda f: "/admin/logout/"),
+    Case(
+        "courses:assessment_start",
+        "learner",
+        lambda f: f"/learning/courses/{f('exam').course_id}/assessment/start/",
+        needs=("exam",),
+    ),
+    Case(
+        "courses:assessment_question",
+        "learner",
+        lambda f: f"/learning/assessments/{f('exam').pk}/questions/1/",
+        lambda f: {"answer": exam_right_ids(f("exam"))},
+        needs=("exam",),
+    ),
+    Case(
+        "courses:assessment_submit",
+        "learner",
+        lambda f: f"/learning/assessments/{f('exam').pk}/submit/",
+        needs=("answered_exam",),
+    ),
 ]
+
+
+@pytest.fixture
+def exam(home, learner):  # noqa: ANN001, ANN201
+    """The learner's attempt under way at a one-question final assessment, lessons done."""
+    from courses.assessment import assessment_start
+    from courses.models import BankQuestion
+    from courses.services import lesson_mark_complete
+    from tests.factories import make_course
+
+    course = make_course(home, title="Assessed", modules=1, lessons=1, assessment_question_count=1)
+    question = BankQuestion(
+        course=course,
+        prompt="Who may give naloxone?",
+        options=[
+            {"type": "option", "value": {"text": "Anyone", "correct": True, "feedback": "Yes."}},
+            {"type": "option", "value": {"text": "Doctors only", "feedback": "No."}},
+        ],
+    )
+    question.save()
+    question.save_revision().publish()
+    lesson_mark_complete(user=learner, lesson_id=first_lesson(course).pk)
+    return assessment_start(user=learner, course_id=course.pk)
+
+
+@pytest.fixture
+def answered_exam(exam, learner):  # noqa: ANN001, ANN201
+    from courses.assessment import assessment_answer
+
+    assessment_answer(user=learner, attempt_id=exam.pk, position=1, values=exam_right_ids(exam))
+    return exam
+
+
+def exam_right_ids(exam) -> list[str]:  # noqa: ANN001
+    from courses.models import BankQuestion
+
+    answer = exam.answers.get(position=1)
+    question = BankQuestion.objects.get(pk=answer.question_id)
+    return [child.id for child in question.options if child.value["correct"]]
+
+
 CASE_NAMES = {case.name for case in CASES}
 
 
@@ -229,6 +335,10 @@ STATE_CHANGING_GETS = [
         "courses:lesson_complete",
         lambda f: f"/learning/lessons/{first_lesson(f('course')).pk}/complete/",
     ),
+    (
+        "courses:lesson_check",
+        lambda f: f"/learning/lessons/{checked_lesson(f('course')).pk}/check/",
+    ),
     ("courses:start", lambda f: f"/learning/courses/{f('course').pk}/start/"),
     ("scenarios:start", lambda f: f"/scenarios/{f('scenario').pk}/start/"),
     ("scenarios:choose", lambda f: f"/scenarios/attempts/{f('attempt').pk}/choose/"),
@@ -245,7 +355,7 @@ def test_get_to_a_state_changing_endpoint_is_405_and_changes_nothing(
     client.force_login(learner)
     target = url(lambda n: {"course": course, "scenario": scenario, "attempt": attempt}[n])
     before = state()
-    for query in ({}, {"step": "call", "choice": "0"}):  # a GET with the form's fields too
+    for query in ({}, {"step": "call", "choice": "c1"}):  # a GET with the form's fields too
         response = client.get(target, query)
         assert response.status_code == 405, (target, response.status_code)
         assert response["Allow"] == "POST"

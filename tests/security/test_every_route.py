@@ -131,6 +131,8 @@ ALLOWED = [
             "learning/courses/<int:course_id>/continue/",
             "learning/courses/<int:course_id>/start/",
             "learning/lessons/<int:lesson_id>/complete/",
+            "learning/lessons/<int:lesson_id>/check/",
+            "learning/courses/<int:course_id>/assessment/start/",
             "scenarios/<int:scenario_id>/start/",
         ),
         SIGNED_IN,
@@ -195,6 +197,7 @@ ALLOWED = [
             "admin/reports/workflow_tasks/*",
             "admin/forms/*",
             "admin/snippets/scenarios/*",
+            "admin/snippets/courses/bankquestion/*",
             "admin/images/*",
             "admin/documents/*",
         ),
@@ -210,6 +213,7 @@ ALLOWED = [
             "admin/certificates/",
             "admin/certificates/results/",
             "admin/training/matrix/",
+            "admin/training/time/",
             "admin/training/assign/",
             "admin/training/overdue/*",
             "admin/training/expiring/*",
@@ -273,11 +277,6 @@ KNOWN_BUGS: dict[tuple[str, str, str], str] = {
         "wagtail.admin.views.pages.copy.CopyView.post (it reads request.POST[...] before the "
         "form is checked): 500 for anyone who may copy the page"
     ),
-    ("admin/snippets/choose/scenarios/scenario/create/", AUTHOR, "POST"): (
-        "BUG (Wagtail): the scenario chooser has no creation form, yet its create view takes "
-        "a POST and calls None.is_valid() (wagtail.admin.views.generic.chooser."
-        "CreateViewMixin.post): 500 for anyone allowed to add scenarios"
-    ),
 }
 
 # --------------------------------------------------------------------------- the objects
@@ -303,6 +302,8 @@ class World:
     site: Site
     group: Group
     collection: Collection
+    assessment: Any = None
+    bank_question: Any = None
 
 
 @pytest.fixture
@@ -336,7 +337,39 @@ def world(learner, org, certified, attempt, scenario, course, north_lead) -> Wor
         site=Site.objects.get(is_default_site=True),
         group=Group.objects.get(name="Learners"),
         collection=Collection.get_first_root_node().add_child(name="Lesson images"),
+        assessment=victim_assessment(learner, certified),
+        bank_question=bank_question_on(course),
     )
+
+
+def bank_question_on(course: CoursePage) -> Any:
+    """A published question in the course's final-assessment bank (with two revisions)."""
+    from courses.models import BankQuestion
+
+    question = BankQuestion(
+        course=course,
+        prompt="Who may give naloxone?",
+        options=[
+            {"type": "option", "value": {"text": "Anyone", "correct": True, "feedback": "Yes."}},
+            {"type": "option", "value": {"text": "Doctors only", "feedback": "No."}},
+        ],
+        live=False,
+    )
+    question.save()
+    question.save_revision().publish()
+    question.save_revision()
+    return question
+
+
+def victim_assessment(learner: User, certified: Any) -> Any:
+    """The victim's final-assessment attempt (one question, answered), on their course."""
+    from courses.models import AssessmentAnswer, AssessmentAttempt
+
+    attempt = AssessmentAttempt.objects.create(
+        user=learner, enrolment=certified.enrolment, course=certified.course, pass_mark=80, total=1
+    )
+    AssessmentAnswer.objects.create(attempt=attempt, position=1, option_order=["a"], chosen=["a"])
+    return attempt
 
 
 class Fake(str):
@@ -353,6 +386,8 @@ Value = Callable[[World], Any]
 PARAMS: list[tuple[str, str, Value]] = [
     # The victim's records.
     ("attempt_id", "", lambda w: w.attempt.pk),
+    ("assessment_id", "", lambda w: w.assessment.pk),
+    ("position", "", lambda w: 1),
     ("user_id", "", lambda w: w.victim.pk),
     ("code", "", lambda w: w.certificate.code),
     ("pk", "certificates/", lambda w: w.certificate.pk),
@@ -375,6 +410,13 @@ PARAMS: list[tuple[str, str, Value]] = [
     ("scenario_id", "", lambda w: w.scenario.pk),
     ("pk", "admin/snippets/", lambda w: w.scenario.pk),
     ("revision_id", "admin/snippets/", lambda w: w.scenario.latest_revision_id),
+    ("pk", "admin/snippets/courses/bankquestion/", lambda w: w.bank_question.pk),
+    ("pk", "admin/snippets/choose/courses/bankquestion/", lambda w: w.bank_question.pk),
+    (
+        "revision_id",
+        "admin/snippets/courses/bankquestion/",
+        lambda w: w.bank_question.latest_revision_id,
+    ),
     ("pk", "admin/pages/", lambda w: w.course.pk),
     ("pk", "admin/api/main/^pages/", lambda w: w.course.pk),
     ("page_id", "", lambda w: w.course.pk),
