@@ -23,7 +23,7 @@ from wagtail.search import index
 
 from courses.blocks import LessonStreamBlock, OptionBlock
 from courses.forms import LessonPageForm
-from courses.rules import lesson_minutes
+from courses.rules import BankProblem, bank_question_problems, lesson_minutes
 from scenarios import engine
 
 
@@ -465,6 +465,15 @@ class CheckAnswer(models.Model):
         return f"{self.enrolment_id} · {self.lesson_id} · {self.question}"
 
 
+BANK_PROBLEM_MESSAGES = {
+    BankProblem.TOO_FEW_OPTIONS: _("Give at least two answers."),
+    BankProblem.NO_CORRECT: _("Mark at least one answer correct."),
+    BankProblem.MORE_THAN_ONE_CORRECT: _(
+        "Only one answer may be correct unless “more than one answer is correct” is ticked."
+    ),
+}
+
+
 class BankQuestion(DraftStateMixin, RevisionMixin, index.Indexed, models.Model):
     """A question in a course's final-assessment bank (a Wagtail snippet with revisions)."""
 
@@ -513,6 +522,21 @@ class BankQuestion(DraftStateMixin, RevisionMixin, index.Indexed, models.Model):
     @property
     def revisions(self) -> Any:
         return self._revisions
+
+    def clean(self) -> None:
+        """Refuse, on every write path, a question officers could not answer correctly."""
+        super().clean()
+        flags = [bool(child.value.get("correct")) for child in self.options or ()]
+        problems = bank_question_problems(flags, multiple=self.multiple)
+        errors: dict[str, list[Any]] = {}
+        if problems:
+            errors["options"] = [BANK_PROBLEM_MESSAGES[problem] for problem in problems]
+        module = self.module if self.module_id else None
+        course = self.course if self.course_id else None
+        if course is not None and module is not None and not module.path.startswith(course.path):
+            errors["module"] = [_("Choose a module of the question's course.")]
+        if errors:
+            raise ValidationError(errors)
 
 
 class AssessmentAttempt(models.Model):

@@ -46,11 +46,20 @@ class CompletionRefused(Exception):
     """`back_to_lesson`: the officer can put it right on the lesson page (unfinished checks or
     scenario), so the view sends them there with the message instead of a dead end."""
 
-    def __init__(self, message: str, *, status: int = 409, back_to_lesson: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 409,
+        back_to_lesson: bool = False,
+        already_done: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.back_to_lesson = back_to_lesson
+        # The lesson was already marked complete: nothing to refuse the officer, who can go on.
+        self.already_done = already_done
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,8 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
             when = date_format(timezone.localtime(existing.completed_at), "j F Y, H:i")
             raise CompletionRefused(
                 _("You already marked this lesson complete (%(when)s). Nothing was changed.")
-                % {"when": when}
+                % {"when": when},
+                already_done=True,
             )
         passed = passes_counted(user, outline, enrolment)
         if unpassed_scenarios(ref, passed):
@@ -125,7 +135,8 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
                 )
         except IntegrityError as exc:  # the same lesson completed by a parallel request
             raise CompletionRefused(
-                _("You already marked this lesson complete. Nothing was changed.")
+                _("You already marked this lesson complete. Nothing was changed."),
+                already_done=True,
             ) from exc
         done = set(enrolment.lesson_completions.values_list("lesson_id", flat=True))
         finished = course_complete(

@@ -39,6 +39,11 @@ def lesson_complete_view(request: HttpRequest, lesson_id: int) -> HttpResponse:
         result = lesson_mark_complete(user=request.user, lesson_id=lesson_id)
     except CompletionRefused as exc:
         lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
+        placed = lesson_live_in_course(lesson_id) if exc.already_done else None
+        if placed is not None:
+            # A second press, or "complete and continue" after a scenario: go on.
+            messages.info(request, exc.message)
+            return redirect("courses:continue", course_id=placed[1].pk)
         if lesson is not None and exc.back_to_lesson:
             # Unfinished checks or scenario: the officer can put it right on the lesson (also
             # when they came from a scenario's result page).

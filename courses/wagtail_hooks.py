@@ -23,24 +23,15 @@ from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from courses.assessment import bank_shortfalls, bank_statistics
 from courses.models import AssessmentAnswer, BankQuestion, CoursePage
-from courses.rules import BankProblem, bank_question_problems
 from officers.selectors import units_visible_to
 
 BANK_NS = "wagtailsnippets_courses_bankquestion"
 REPORT_PERMISSION = "courses.change_bankquestion"
 
-PROBLEM_MESSAGES = {
-    BankProblem.TOO_FEW_OPTIONS: gettext_lazy("Give at least two answers."),
-    BankProblem.NO_CORRECT: gettext_lazy("Mark at least one answer correct."),
-    BankProblem.MORE_THAN_ONE_CORRECT: gettext_lazy(
-        "Only one answer may be correct unless “more than one answer is correct” is ticked."
-    ),
-}
-
 
 class BankQuestionForm(WagtailAdminModelForm):
-    """The editor's form: a question officers could not answer correctly is refused, with the
-    reason shown beside the answers."""
+    """The editor's form. BankQuestion.clean() refuses a question officers could not answer
+    correctly, with the reason shown beside the answers."""
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         # Wagtail's StreamBlock reads `options-count` unguarded and raises KeyError (a 500)
@@ -49,19 +40,6 @@ class BankQuestionForm(WagtailAdminModelForm):
             data = data.copy()
             data["options-count"] = "0"
         super().__init__(data, *args, **kwargs)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        options = data.get("options")
-        if options is not None:
-            flags = [bool(child.value.get("correct")) for child in options]
-            problems = bank_question_problems(flags, multiple=bool(data.get("multiple")))
-            for problem in problems:
-                self.add_error("options", str(PROBLEM_MESSAGES[problem]))
-        course, module = data.get("course"), data.get("module")
-        if course is not None and module is not None and not module.path.startswith(course.path):
-            self.add_error("module", _("Choose a module of the question's course."))
-        return data
 
 
 class BankIndexView(IndexView):

@@ -44,6 +44,11 @@ GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "scenarios.lock_scenario",
         "scenarios.unlock_scenario",
         "scenarios.view_scenario",
+        "courses.add_bankquestion",
+        "courses.change_bankquestion",
+        "courses.delete_bankquestion",
+        "courses.publish_bankquestion",
+        "courses.view_bankquestion",
     ),
     Role.ADMINISTRATOR: ("wagtailadmin.access_admin",),
 }
