@@ -91,6 +91,40 @@ def test_duration_is_computed_from_the_content(module) -> None:
     assert total[course.pk] == total[module.pk] == expected
 
 
+def test_lesson_minutes_follow_a_republished_scenario(module) -> None:
+    """A longer route in a new version of the scenario lengthens the lessons that place it."""
+    import copy
+
+    from scenarios.services import scenario_publish
+
+    scenario = publish_document(DOC)
+    lesson = add_lesson(
+        module,
+        "Practise",
+        slug="practise",
+        body=[{"type": "scenario", "value": {"scenario": scenario.pk}}],
+    )
+    before = LessonPage.objects.get(pk=lesson.pk).duration_minutes
+    longer = copy.deepcopy(DOC)
+    steps = longer["steps"]
+    # Put ten decisions in front of the start, each leading to the next.
+    for n in range(10, 0, -1):
+        nxt = longer["start"] if n == 10 else f"extra{n + 1}"
+        steps.insert(
+            0,
+            {"key": f"extra{n}", "text": "More.", "choices": [{"text": "On", "next": nxt}]},
+        )
+    longer["start"] = "extra1"
+    from scenarios import engine
+    from scenarios.mapping import stream_from_scenario
+
+    scenario.start = longer["start"]
+    scenario.steps = stream_from_scenario(engine.parse_document(longer))
+    scenario.save_revision()
+    scenario_publish(scenario=scenario)
+    assert LessonPage.objects.get(pk=lesson.pk).duration_minutes > before
+
+
 def test_duration_is_not_typed_in(module) -> None:
     from courses.models import CoursePage
 
