@@ -116,6 +116,42 @@ class QuestionVersion:
         return [self.options[i] for i in ids if i in self.options]
 
 
+def question_snapshot(question: BankQuestion) -> dict[str, Any]:
+    """The question as an attempt keeps it (`AssessmentAnswer.snapshot`)."""
+    return {
+        "prompt": question.prompt,
+        "multiple": question.multiple,
+        "options": [
+            {
+                "id": child.id,
+                "text": child.value.get("text", ""),
+                "correct": bool(child.value.get("correct")),
+                "feedback": child.value.get("feedback", ""),
+                "pinned": bool(child.value.get("pinned")),
+            }
+            for child in question.options
+        ],
+    }
+
+
+def version_from_snapshot(snapshot: dict[str, Any]) -> QuestionVersion:
+    options = {
+        str(o["id"]): OptionView(
+            id=str(o["id"]),
+            text=str(o.get("text", "")),
+            correct=bool(o.get("correct")),
+            feedback=str(o.get("feedback", "")),
+            pinned=bool(o.get("pinned")),
+        )
+        for o in snapshot.get("options", [])
+    }
+    return QuestionVersion(
+        prompt=str(snapshot.get("prompt", "")),
+        multiple=bool(snapshot.get("multiple")),
+        options=options,
+    )
+
+
 def question_version(question: BankQuestion) -> QuestionVersion:
     options = {}
     for child in question.options:
@@ -131,15 +167,18 @@ def question_version(question: BankQuestion) -> QuestionVersion:
 
 
 def _versions_for(answers: Sequence[AssessmentAnswer]) -> dict[int, QuestionVersion]:
-    """Each answer's question as drawn (by answer pk), in two queries whatever the number.
-
-    Revisions are rebuilt without their foreign keys checked: that would cost a query each,
-    and only the prompt and options are read."""
+    """Each answer's question as drawn (by answer pk): from the answer's snapshot (no query);
+    for answers drawn before snapshots were kept, from the revision, in two queries whatever
+    the number. Revisions are rebuilt without their foreign keys checked: that would cost a
+    query each, and only the prompt and options are read."""
+    versions: dict[int, QuestionVersion] = {
+        a.pk: version_from_snapshot(a.snapshot) for a in answers if a.snapshot
+    }
+    answers = [a for a in answers if not a.snapshot]
     revision_ids = {a.revision_id for a in answers if a.revision_id}
     contents = dict(Revision.objects.filter(pk__in=revision_ids).values_list("pk", "content"))
     missing = {a.question_id for a in answers if a.revision_id not in contents and a.question_id}
     rows = BankQuestion.objects.in_bulk(missing) if missing else {}
-    versions: dict[int, QuestionVersion] = {}
     for answer in answers:
         if answer.revision_id in contents:
             question = BankQuestion.from_serializable_data(
@@ -278,6 +317,7 @@ def assessment_start(
                 position=position,
                 question=questions[pk],
                 revision_id=questions[pk].live_revision_id,
+                snapshot=question_snapshot(questions[pk]),
                 option_order=option_order(
                     [
                         (child.id, bool(child.value.get("pinned")))
@@ -500,6 +540,17 @@ def assessment_question(*, attempt: AssessmentAttempt, position: int) -> AnswerR
 
 def assessment_allowance_for(*, attempt: AssessmentAttempt) -> AttemptAllowance:
     return _allowance(attempt.enrolment, attempt.course)
+
+
+def assessment_settled_later(*, attempt: AssessmentAttempt) -> bool:
+    """Whether a failed attempt no longer matters: its run was completed or passed since (so
+    its result page must not offer another try)."""
+    if attempt.passed:
+        return False
+    return (
+        attempt.enrolment.is_complete
+        or AssessmentAttempt.objects.filter(enrolment_id=attempt.enrolment_id, passed=True).exists()
+    )
 
 
 # --- Statistics for authors --------------------------------------------------------------------

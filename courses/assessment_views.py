@@ -23,6 +23,7 @@ from courses.assessment import (
     assessment_mark_shown,
     assessment_question,
     assessment_rows,
+    assessment_settled_later,
     assessment_start,
     assessment_submit,
 )
@@ -67,11 +68,15 @@ def attempt_view(request: HttpRequest, assessment_id: int) -> HttpResponse:
         if first is None:
             return redirect("courses:assessment_check", assessment_id=attempt.pk)
         return redirect("courses:assessment_question", assessment_id=attempt.pk, position=first)
+    settled_later = assessment_settled_later(attempt=attempt)
     context = {
         "attempt": attempt,
         "course": attempt.course,
         "rows": assessment_rows(attempt=attempt),
-        "allowance": None if attempt.passed else assessment_allowance_for(attempt=attempt),
+        "settled_later": settled_later,
+        "allowance": None
+        if attempt.passed or settled_later
+        else assessment_allowance_for(attempt=attempt),
         "enrolment_complete": attempt.passed and attempt.enrolment.is_complete,
     }
     return render(request, "courses/assessment_result.html", context)

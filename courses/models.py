@@ -585,6 +585,10 @@ class AssessmentAnswer(models.Model):
         BankQuestion, on_delete=models.SET_NULL, null=True, related_name="answers"
     )
     revision = models.ForeignKey(Revision, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The question as drawn (prompt, multiple, options with their ids, right answers and
+    # feedback): the attempt is shown and scored from this, and it stays the evidence behind a
+    # certificate even if an author later deletes the question or its revisions are purged.
+    snapshot = models.JSONField(_("question as drawn"), null=True, blank=True)
     option_order = models.JSONField(_("options shown (ids, in order)"), default=list)
     chosen = models.JSONField(_("options chosen (ids)"), null=True, blank=True)
     correct = models.BooleanField(_("correct"), null=True, blank=True)

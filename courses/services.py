@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -34,6 +35,7 @@ from courses.selectors import (
     STEP,
     assessment_passed,
     check_answers_in_run,
+    check_seed,
     course_outline,
     lesson_check_questions,
     passes_counted,
@@ -90,7 +92,8 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
                 _(
                     "You have already completed this course. Start it again from the course "
                     "page if you want to refresh it."
-                )
+                ),
+                already_done=True,
             )
         existing = LessonCompletion.objects.filter(enrolment=enrolment, lesson=lesson).first()
         if existing is not None:
@@ -124,14 +127,15 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
                     back_to_lesson=True,
                 )
         now = timezone.now()
-        opened = _visit_opened_at(user=user, lesson=lesson)
         try:
             with transaction.atomic():
                 LessonCompletion.objects.create(
                     enrolment=enrolment,
                     lesson=lesson,
                     completed_at=now,
-                    seconds_spent=_seconds_between(opened, now),
+                    seconds_spent=_lesson_seconds(
+                        user=user, lesson=lesson, enrolment=enrolment, now=now
+                    ),
                 )
         except IntegrityError as exc:  # the same lesson completed by a parallel request
             raise CompletionRefused(
@@ -164,7 +168,10 @@ def _open_enrolment(*, user: User, course: CoursePage) -> Enrolment | None:
         return None if latest.is_complete else latest
     try:
         with transaction.atomic():
-            return Enrolment.objects.create(user=user, course=course)
+            # A first run keeps the option order the officer saw before it started.
+            return Enrolment.objects.create(
+                user=user, course=course, order_seed=check_seed(user, None)
+            )
     except IntegrityError:  # created by a parallel request a moment ago
         return Enrolment.objects.select_for_update().get(
             user=user, course=course, completed_at__isnull=True
@@ -204,6 +211,9 @@ def enrolment_start(*, user: User, course_id: int) -> Enrolment:
                     user=user,
                     course=course,
                     passes_count_after=latest.completed_at if latest else None,
+                    # A first run keeps the option order the officer saw before it started;
+                    # a refresher gets a new random one (the field's default).
+                    **({} if latest else {"order_seed": check_seed(user, None)}),
                 )
         except IntegrityError as exc:
             raise CompletionRefused(_("You have already started this course.")) from exc
@@ -214,6 +224,23 @@ def enrolment_start(*, user: User, course_id: int) -> Enrolment:
 
 def _seconds_between(start: datetime | None, end: datetime) -> int | None:
     return max(0, int((end - start).total_seconds())) if start is not None else None
+
+
+def _lesson_seconds(*, user: User, lesson: LessonPage, enrolment: Enrolment, now: datetime) -> int:
+    """Time spent on the lesson: from opening it, or from the officer's previous completion in
+    this run if that came later (opening several lessons at once and completing them in a row
+    counts the time between completions, not the time since they were all opened). A lesson
+    completed without its page ever being opened counts 0 seconds, so it is flagged."""
+    opened = _visit_opened_at(user=user, lesson=lesson)
+    if opened is None:
+        return 0
+    previous = (
+        LessonCompletion.objects.filter(enrolment=enrolment)
+        .aggregate(last=Max("completed_at"))
+        .get("last")
+    )
+    since = max(opened, previous) if previous is not None else opened
+    return _seconds_between(since, now) or 0
 
 
 def _visit_opened_at(*, user: User, lesson: LessonPage) -> datetime | None:

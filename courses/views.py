@@ -67,7 +67,9 @@ def course_continue_view(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(CoursePage.objects.live(), pk=course_id)
     state = course_state(request.user, course)
     if state.is_complete or state.progress.next_lesson_id is None:
-        return redirect(course.url)
+        # Every lesson done but the final assessment still to pass: go straight to it.
+        waiting = state.progress.complete and state.outline.assessment and not state.is_complete
+        return redirect(course.url + ("#final-assessment" if waiting else ""))
     lesson = LessonPage.objects.live().get(pk=state.progress.next_lesson_id)
     return redirect(lesson.url)
 

@@ -29,14 +29,26 @@ BANK_NS = "wagtailsnippets_courses_bankquestion"
 REPORT_PERMISSION = "courses.change_bankquestion"
 
 
+def _stream_count_is_sound(data: Any, prefix: str, limit: int = 100) -> bool:
+    """Whether a posted StreamField's `<prefix>-count` is a small number and every child it
+    counts was sent (as Wagtail's form widget always does)."""
+    raw = data.get(f"{prefix}-count")
+    if raw is None or not str(raw).isdigit() or int(raw) > limit:
+        return False
+    return all(
+        f"{prefix}-{i}-deleted" in data and f"{prefix}-{i}-type" in data for i in range(int(raw))
+    )
+
+
 class BankQuestionForm(WagtailAdminModelForm):
     """The editor's form. BankQuestion.clean() refuses a question officers could not answer
     correctly, with the reason shown beside the answers."""
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        # Wagtail's StreamBlock reads `options-count` unguarded and raises KeyError (a 500)
-        # when a POST lacks it; treat a missing count as no answers, which clean() refuses.
-        if data is not None and "options-count" not in data:
+        # Wagtail's StreamBlock reads `options-count` and each child's fields unguarded: a
+        # missing or malformed count, or a count naming children that were not sent, is a
+        # KeyError or ValueError (a 500). Treat such a POST as no answers, which clean() refuses.
+        if data is not None and not _stream_count_is_sound(data, "options"):
             data = data.copy()
             data["options-count"] = "0"
         super().__init__(data, *args, **kwargs)

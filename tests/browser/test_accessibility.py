@@ -13,11 +13,22 @@ from pathlib import Path
 import pytest
 
 from certificates.models import Certificate
-from courses.models import CourseIndexPage, CoursePage, LessonPage, ModulePage
-from scenarios.models import Scenario
+from courses.models import (
+    AssessmentAttempt,
+    BankQuestion,
+    CourseIndexPage,
+    CoursePage,
+    Enrolment,
+    LessonCompletion,
+    LessonPage,
+    ModulePage,
+)
+from officers.models import User
+from scenarios import engine
+from scenarios.models import Attempt, Scenario
 from tests.browser.conftest import REQUIRE
 from tests.browser.paths import route_with
-from tests.browser.test_journeys import sign_in, sign_out
+from tests.browser.test_journeys import answer_checks, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +62,7 @@ PAGES = [
     "module page",
     "lesson with a content warning, before continuing",
     "lesson with a content warning, after continuing",
+    "lesson with a question answered with nothing chosen",
     "lesson with a question answered rightly",
     "lesson with a question answered wrongly",
     "search results",
@@ -61,6 +73,12 @@ PAGES = [
     "scenario feedback, last choice of a route that does not pass",
     "scenario result, not passed",
     "My learning (recruit, a course in progress)",
+    "course page, every lesson done: the final assessment to start",
+    "final assessment: a question",
+    "final assessment: a question answered with nothing chosen",
+    "final assessment: check your answers",
+    "final assessment: result, not passed",
+    "final assessment: result, passed",
     "account: email addresses",
     "account: two-factor authentication",
     "account: sessions",
@@ -115,6 +133,55 @@ def _accept_warning(page) -> None:  # noqa: ANN001
     if link.count():
         link.click()
         page.wait_for_load_state()
+
+
+def _finish_lessons_on_the_server(email: str, course: CoursePage) -> None:
+    """Record the rest of the officer's lessons in the course as done, each scenario passed."""
+    user = User.objects.get(email=email)
+    enrolment = Enrolment.objects.filter(user=user, course=course).latest("pk")
+    done = set(enrolment.lesson_completions.values_list("lesson_id", flat=True))
+    for lesson in LessonPage.objects.live().descendant_of(course).order_by("path"):
+        for scenario_id in lesson.scenario_ids:
+            _pass_scenario(user, Scenario.objects.get(pk=scenario_id), lesson)
+        if lesson.pk not in done:
+            LessonCompletion.objects.create(enrolment=enrolment, lesson=lesson)
+
+
+def _pass_scenario(user: User, scenario: Scenario, lesson: LessonPage) -> None:
+    """A finished, passed attempt, as the player records one (playing is another journey)."""
+    from django.utils import timezone
+
+    Attempt.objects.create(
+        user=user,
+        scenario=scenario,
+        revision_id=scenario.live_revision_id,
+        lesson=lesson,
+        current_step="end",
+        finished_at=timezone.now(),
+        percent=100,
+        passed=True,
+    )
+
+
+def _answer_assessment(page, *, right: bool) -> None:  # noqa: ANN001
+    """Answer each question of the attempt under way (all right or all wrong), from the page
+    of its first question to "Check your answers"."""
+    attempt = AssessmentAttempt.objects.filter(submitted_at__isnull=True).latest("started_at")
+    for answer in attempt.answers.order_by("position"):
+        question = BankQuestion.objects.get(pk=answer.question_id)
+        correct = {c.id for c in question.options if c.value["correct"]}
+        wanted = (
+            [i for i in answer.option_order if i in correct]
+            if right
+            else [next(i for i in answer.option_order if i not in correct)]
+        )
+        for option_id in wanted:
+            page.locator(f"#answer-{option_id}").check()
+        page.get_by_role("button", name="Next question").or_(
+            page.get_by_role("button", name="Save and check your answers")
+        ).click()
+        page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Check your answers"
 
 
 def walk(page, visit: Callable[[str], None]) -> list[str]:  # noqa: ANN001
@@ -172,14 +239,23 @@ def walk(page, visit: Callable[[str], None]) -> list[str]:  # noqa: ANN001
     block = next(b for b in questioned.body if b.block_type == "question")
     page.goto(questioned.url)
     _accept_warning(page)
-    options = list(block.value["options"])
-    right = next(i for i, option in enumerate(options) if option["correct"])
-    wrong = next(i for i, option in enumerate(options) if not option["correct"])
-    answered = f"{questioned.url}?warning=accepted&answer-{block.id}="
-    at("lesson with a question answered rightly", f"{answered}{right}")
-    assert page.locator(".option--right").count() == 1
-    at("lesson with a question answered wrongly", f"{answered}{wrong}")
-    assert page.locator(".option--wrong").count() == 1
+    options = block.value["options"].bound_blocks
+    right = next(item.id for item in options if item.value["correct"])
+    wrong = next(item.id for item in options if not item.value["correct"])
+    section = page.locator(f"#block-{block.id}")
+    section.get_by_role("button", name="Check answer").click()  # nothing chosen
+    page.wait_for_load_state()
+    at("lesson with a question answered with nothing chosen")
+    assert page.locator("#check-error-summary").count() == 1
+    for chosen, name, mark in (
+        (right, "rightly", ".option--right"),
+        (wrong, "wrongly", ".option--wrong"),
+    ):
+        section.locator(f'input[value="{chosen}"]').check()
+        section.get_by_role("button", name="Check answer").click()
+        page.wait_for_load_state()
+        at(f"lesson with a question answered {name}")
+        assert page.locator(mark).count() == 1
     at("search results", "/learning/search/?q=naloxone")
     assert "found" in page.inner_text("main")
 
@@ -193,10 +269,10 @@ def walk(page, visit: Callable[[str], None]) -> list[str]:  # noqa: ANN001
     at("lesson with a scenario")
     page.get_by_role("button", name="Start the scenario").click()
     page.wait_for_load_state()
-    for number, (_step, index) in enumerate(route):
+    for number, (_step, choice_id) in enumerate(route):
         if number == 0:
             at("scenario step")
-        page.locator(f"#choice-{index}").check()
+        page.locator(f"#choice-{choice_id}").check()
         page.get_by_role("button", name="Make this choice").click()
         page.wait_for_load_state()
         if number == 0:
@@ -209,8 +285,8 @@ def walk(page, visit: Callable[[str], None]) -> list[str]:  # noqa: ANN001
     at("scenario result, passed")
     page.get_by_role("button", name="Try again").click()
     page.wait_for_load_state()
-    for number, (_step, index) in enumerate(failing, start=1):
-        page.locator(f"#choice-{index}").check()
+    for number, (_step, choice_id) in enumerate(failing, start=1):
+        page.locator(f"#choice-{choice_id}").check()
         page.get_by_role("button", name="Make this choice").click()
         page.wait_for_load_state()
         if number == len(failing):
@@ -229,10 +305,37 @@ def walk(page, visit: Callable[[str], None]) -> list[str]:  # noqa: ANN001
     ).click()
     page.wait_for_load_state()
     _accept_warning(page)
+    answer_checks(page)
     page.get_by_role("button", name="Mark as complete").click()
     page.wait_for_load_state()
     at("My learning (recruit, a course in progress)", "/learning/")
     assert "lessons done" in page.inner_text("main")
+
+    # The final assessment: with every lesson done (recorded on the server: working through
+    # the lessons is the journeys' subject), a question, an empty answer, "Check your
+    # answers", a fail and then a pass.
+    _finish_lessons_on_the_server("recruit@demo.police.uk", course)
+    at("course page, every lesson done: the final assessment to start", course.url)
+    page.get_by_role("button", name="Start the final assessment").click()
+    page.wait_for_load_state()
+    at("final assessment: a question")
+    page.get_by_role("button", name="Next question").click()  # nothing chosen
+    page.wait_for_load_state()
+    at("final assessment: a question answered with nothing chosen")
+    assert "There is a problem" in page.inner_text("main")
+    _answer_assessment(page, right=False)
+    at("final assessment: check your answers")
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Not passed"
+    at("final assessment: result, not passed")
+    page.get_by_role("button", name="Try the final assessment again").click()
+    page.wait_for_load_state()
+    _answer_assessment(page, right=True)
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Passed"
+    at("final assessment: result, passed")
 
     # The recruit's account pages.
     at("account: email addresses", "/accounts/email/")
@@ -319,13 +422,19 @@ def test_a_scenario_can_be_completed_with_the_keyboard_alone(page, demo) -> None
 
     tab_to(page, lambda a: a["tag"] == "button" and a["text"] == "Start the scenario")
     press_and_load(page, "Enter")
-    for _step, index in route:
+    attempt = Attempt.objects.get(
+        user__email="recruit@demo.police.uk", scenario=scenario, finished_at__isnull=True
+    )
+    played = scenario.to_engine()
+    for step, choice_id in route:
+        # The choices are shown in this attempt's order: the wanted one is this far down.
+        shown = [c.id for c in engine.display_order(played.step(step), attempt.order_seed)]
         # Tab reaches the radio group (its first option); arrows move within it.
         tab_to(page, lambda a: a["type"] == "radio" and a["name"] == "choice")
-        for _ in range(index):
+        for _ in range(shown.index(choice_id)):
             page.keyboard.press("ArrowDown")
         page.keyboard.press("Space")
-        assert page.evaluate("document.activeElement.id") == f"choice-{index}"
+        assert page.evaluate("document.activeElement.id") == f"choice-{choice_id}"
         assert page.evaluate("document.activeElement.checked")
         tab_to(page, lambda a: a["tag"] == "button" and a["text"] == "Make this choice")
         press_and_load(page, "Enter")

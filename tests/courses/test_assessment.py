@@ -443,9 +443,79 @@ def test_bank_editor_refuses_bad_questions_and_the_report_answers_authors_only(
     assert response.status_code == 200
     assert "Mark at least one answer correct." in response.content.decode()
     assert admin.post("/admin/snippets/courses/bankquestion/add/", {}).status_code == 200
+    # A forged count (not a number, or naming answers that were not sent) is no answers.
+    for count in ("abc", "-1", "100000", "3"):
+        forged = admin.post(
+            "/admin/snippets/courses/bankquestion/add/",
+            {"course": course.pk, "jurisdiction": "all", "prompt": "F?", "options-count": count},
+        )
+        assert forged.status_code == 200, count
+        assert "Give at least two answers." in forged.content.decode()
     report = admin.get(f"/admin/snippets/courses/bankquestion/report/?course={course.pk}")
     assert report.status_code == 200 and b"Question 1?" in report.content
     lead = Client()
     lead.force_login(north_lead)
     assert lead.get("/admin/snippets/courses/bankquestion/").status_code in (302, 403)
     assert lead.get("/admin/snippets/courses/bankquestion/report/").status_code in (302, 403)
+
+
+def test_a_question_deleted_mid_attempt_can_still_be_answered_scored_and_reviewed(
+    officer_client: Client, learner: User, course: CoursePage, django_capture_on_commit_callbacks
+) -> None:  # noqa: ANN001
+    """The attempt keeps each question as drawn: an author deleting one (and with it its
+    revisions) neither strands the officer nor changes the evidence behind the certificate."""
+    attempt = assessment_start(user=learner, course_id=course.pk)
+    answers = list(attempt.answers.order_by("position"))
+    right = {a.position: [o["id"] for o in a.snapshot["options"] if o["correct"]] for a in answers}
+    prompt = answers[0].snapshot["prompt"]
+    BankQuestion.objects.get(pk=answers[0].question_id).delete()
+    page = officer_client.get(f"/learning/assessments/{attempt.pk}/questions/1/")
+    assert page.status_code == 200 and prompt in page.content.decode()
+    for answer in answers:
+        assessment_answer(
+            user=learner,
+            attempt_id=attempt.pk,
+            position=answer.position,
+            values=right[answer.position],
+        )
+    with django_capture_on_commit_callbacks(execute=False):
+        done = assessment_submit(user=learner, attempt_id=attempt.pk).attempt
+    assert (done.score, done.passed) == (4, True)
+    review = officer_client.get(f"/learning/assessments/{attempt.pk}/").content.decode()
+    assert prompt in review
+
+
+def test_an_old_failed_result_offers_no_retake_once_the_run_is_passed(
+    officer_client: Client, learner: User, course: CoursePage, django_capture_on_commit_callbacks
+) -> None:  # noqa: ANN001
+    failed = take(learner, assessment_start(user=learner, course_id=course.pk), right=0)
+    page = officer_client.get(f"/learning/assessments/{failed.pk}/").content.decode()
+    assert "Try the final assessment again" in page
+    with django_capture_on_commit_callbacks(execute=False):
+        take(learner, assessment_start(user=learner, course_id=course.pk), right=4)
+    page = officer_client.get(f"/learning/assessments/{failed.pk}/").content.decode()
+    assert "Try the final assessment again" not in page
+    assert "passed the final assessment in a later attempt" in page
+
+
+def test_complete_and_continue_on_a_completed_course_goes_on(
+    officer_client: Client, learner: User, course: CoursePage, django_capture_on_commit_callbacks
+) -> None:  # noqa: ANN001
+    """The scenario result's "Mark the lesson complete and continue" after the course is done
+    (a replay) is no dead end: it goes on to the course page, saying why nothing changed."""
+    with django_capture_on_commit_callbacks(execute=False):
+        take(learner, assessment_start(user=learner, course_id=course.pk), right=4)
+    lesson = LessonPage.objects.live().descendant_of(course).order_by("path").first()
+    response = officer_client.post(f"/learning/lessons/{lesson.pk}/complete/", follow=True)
+    assert response.status_code == 200
+    assert response.request["PATH_INFO"] == course.url
+    assert "already completed this course" in response.content.decode()
+
+
+def test_continue_leads_to_the_final_assessment_once_the_lessons_are_done(
+    officer_client: Client, course: CoursePage
+) -> None:
+    response = officer_client.get(f"/learning/courses/{course.pk}/continue/")
+    assert response["Location"] == course.url + "#final-assessment"
+    page = officer_client.get(course.url).content.decode()
+    assert 'id="final-assessment"' in page

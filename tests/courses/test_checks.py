@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -258,7 +259,8 @@ def test_options_are_shuffled_per_run_and_posted_by_id(signed_in, learner, lesso
     assert before == shown(signed_in) and before[-1] == "None of these"
     check(signed_in, lesson, q1, [options[0]])  # starts the run
     run = shown(signed_in)
-    assert run == shown(signed_in) and run[-1] == "None of these"
+    # Starting the run does not reshuffle what the officer was looking at.
+    assert run == before == shown(signed_in) and run[-1] == "None of these"
     seen = {tuple(run)}
     for _ in range(8):
         other = Client()
@@ -266,6 +268,23 @@ def test_options_are_shuffled_per_run_and_posted_by_id(signed_in, learner, lesso
         check(other, lesson, q1, [options[1]])
         seen.add(tuple(shown(other)))
     assert len(seen) > 1
+
+
+def test_a_refresher_shows_another_order(signed_in, learner, lesson) -> None:
+    """A new run (a refresher) has its own random seed; the first run keeps the officer's."""
+    from courses.selectors import check_seed
+    from courses.services import enrolment_start
+
+    first = Enrolment.objects.filter(user=learner)
+    check(signed_in, lesson, *ids(lesson, 0)[:1], [ids(lesson, 0)[1][0]])
+    assert first.get().order_seed == check_seed(learner, None)
+    first.update(completed_at=timezone.now())
+    seeds = set()
+    for _ in range(3):
+        refresher = enrolment_start(user=learner, course_id=lesson.get_parent().get_parent().pk)
+        seeds.add(refresher.order_seed)
+        Enrolment.objects.filter(pk=refresher.pk).update(completed_at=timezone.now())
+    assert check_seed(learner, None) not in seeds and len(seeds) == 3
 
 
 def test_a_completed_course_can_be_practised_without_recording(signed_in, lesson) -> None:

@@ -180,6 +180,24 @@ def test_visit_time_to_complete_and_time_per_answer(client: Client, learner, mod
     assert LessonVisit.objects.get().opened_at == start + timedelta(days=31)
 
 
+def test_opening_lessons_together_does_not_hide_a_rushed_completion(
+    client: Client, learner, module
+) -> None:
+    """Open three lessons at once, wait, then complete them in a row: each but the first
+    counts the time since the previous completion. A lesson never opened counts 0 s."""
+    lessons = [add_lesson(module, f"L{n}", slug=f"l{n}") for n in range(4)]
+    client.force_login(learner)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for lesson in lessons[:3]:
+            client.get(lesson.url)
+    for n, lesson in enumerate(lessons, start=1):
+        with time_machine.travel(start + timedelta(seconds=600 + n), tick=False):
+            client.post(f"/learning/lessons/{lesson.pk}/complete/")
+    spent = dict(LessonCompletion.objects.values_list("lesson_id", "seconds_spent"))
+    assert [spent[lesson.pk] for lesson in lessons] == [601, 1, 1, 0]
+
+
 def test_previewing_records_no_visit(client, module, administrator, no_staff_mfa) -> None:  # noqa: ANN001
     lesson = add_lesson(module, "L", slug="l")
     client.force_login(administrator)

@@ -212,7 +212,7 @@ class Browser:
         port: int,
         method: str,
         path: str,
-        form: dict[str, str] | None = None,
+        form: dict[str, str] | list[tuple[str, str]] | None = None,
         *,
         proxied: bool = True,
         timeout: float = 30,
@@ -249,7 +249,7 @@ class Browser:
     def get(self, port: int, path: str, *, proxied: bool = True, timeout: float = 30) -> Response:
         return self.request(port, "GET", path, proxied=proxied, timeout=timeout)
 
-    def post(self, port: int, path: str, form: dict[str, str]) -> Response:
+    def post(self, port: int, path: str, form: dict[str, str] | list[tuple[str, str]]) -> Response:
         return self.request(port, "POST", path, form)
 
 
@@ -260,16 +260,37 @@ def form_token(response: Response) -> str:
 
 
 def complete_lesson(officer: Browser, port: int, lesson_id: int) -> None:
-    """Open the lesson page and press its "Mark as complete" button."""
+    """Open the lesson page (past any content warning), answer each of its check questions
+    rightly, as "Mark as complete" needs, and press "Mark as complete"."""
     from courses.models import LessonPage
 
-    url = LessonPage.objects.get(pk=lesson_id).get_url()
-    page = officer.get(port, urlsplit(url).path)
+    lesson = LessonPage.objects.get(pk=lesson_id)
+    path = urlsplit(lesson.get_url()).path
+    if lesson.content_warning() is not None:
+        path += "?warning=accepted"
+    page = officer.get(port, path)
     assert page.status == 200, page.text[:3000]
+    for block in lesson.body:
+        if block.block_type != "question":
+            continue
+        right = [o.id for o in block.value["options"].bound_blocks if o.value["correct"]]
+        checked = officer.post(
+            port,
+            f"/learning/lessons/{lesson_id}/check/",
+            [("csrfmiddlewaretoken", form_token(page)), ("question", block.id)]
+            + [("chosen", option) for option in right],
+        )
+        assert checked.status == 302, checked.text[:3000]
+        back = urlsplit(checked.headers["Location"])
+        page = officer.get(port, back.path + (f"?{back.query}" if back.query else ""))
+        assert "Well done" in page.text, page.text[:3000]
+    assert f'action="/learning/lessons/{lesson_id}/complete/"' in page.text, page.text[:3000]
     done = officer.post(
         port, f"/learning/lessons/{lesson_id}/complete/", {"csrfmiddlewaretoken": form_token(page)}
     )
     assert done.status == 302, done.text[:3000]
+    # Not sent back to the lesson with what is missing: on to the next one, or the course.
+    assert urlsplit(done.headers["Location"]).path != urlsplit(path).path, done.headers
 
 
 # ------------------------------------------------------------------------------ set-up

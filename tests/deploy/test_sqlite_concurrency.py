@@ -12,8 +12,11 @@ a thread with their own cookies and a short think time between clicks:
 - the author browses the pages explorer, opens lessons and scenarios in the editor (the
   browser's editing-session pings, autosaves and "Save draft" as Wagtail's JavaScript sends
   them) and imports scenarios;
-- three learners work through their courses: My learning, a course, lessons, scenarios played
-  to the end, "Mark as complete", their certificates' verification pages.
+- three learners work through their courses: My learning, a course, lessons (each check
+  question answered until it is right), scenarios played to the end (the best choice shown at
+  each step, whatever order the attempt shows them in), "Mark as complete", the demo course's
+  final assessment (passed, so the course completes and a certificate is issued), their
+  certificates' verification pages.
 
 It fails on any 5xx, on any page saying "database is locked" or "OperationalError", on a
 traceback in runserver's log, and if anything that was saved is not in the database at the end.
@@ -25,6 +28,7 @@ SQLite only: CI also runs the suite on PostgreSQL, where this test has nothing t
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import http.client
 import json
@@ -80,8 +84,12 @@ SAVES = {  # the actions that write, one of which each person must have done
     "import a scenario",
     "complete a lesson",
     "pass a scenario",
+    "answer a check question",
+    "pass the final assessment",
 }
 RUN = uuid.uuid4().hex[:6]  # makes this run's imported officers and titles unique
+SCENARIO_FILES = ROOT / "scenarios" / "demo"  # the demo's scenarios, as seed_demo loads them
+ASSESSMENT_BANK = ROOT / "courses" / "demo_content" / "public_health_approach_assessment.json"
 
 
 def load_seconds() -> float:
@@ -118,6 +126,9 @@ class Expected:
 
     completions: Counter[str] = field(default_factory=Counter)  # email: lessons completed
     passes: Counter[str] = field(default_factory=Counter)  # email: scenarios passed
+    checks: Counter[str] = field(default_factory=Counter)  # email: check answers recorded
+    assessments: Counter[str] = field(default_factory=Counter)  # email: assessments passed
+    courses: Counter[str] = field(default_factory=Counter)  # email: courses completed
     officers_imported: list[str] = field(default_factory=list)
     assignments: int = 0
     exports: int = 0
@@ -593,6 +604,89 @@ def marked(text: str, kind: str, tag: str, limit: int) -> str:
     return DRAFT_MARK.sub("", text)[: limit - len(suffix)] + suffix
 
 
+# ------------------------------------------------------------------------------ what learners know
+
+
+def plain(text: str) -> str:
+    """Text as a person reads it: entities decoded, tags dropped, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+@functools.cache
+def demo_choices() -> dict[tuple[str, frozenset[str]], dict[str, tuple[int, bool]]]:
+    """The demo scenarios' decisions, from their files: each step, keyed by its key and its
+    choice ids (keys such as "arrive" recur across scenarios), gives each choice id's points
+    and whether it is critical (unsafe)."""
+    from scenarios import engine
+
+    table: dict[tuple[str, frozenset[str]], dict[str, tuple[int, bool]]] = {}
+    for path in sorted(SCENARIO_FILES.glob("*.json")):
+        scenario = engine.parse_json(path.read_text(encoding="utf-8"))
+        for step in scenario.steps:
+            if step.choices:
+                ids = frozenset(choice.id for choice in step.choices)
+                table[(step.key, ids)] = {c.id: (c.points, c.critical) for c in step.choices}
+    return table
+
+
+def best_choice(step: str, shown: list[str]) -> str | None:
+    """Of the choice ids a step's form shows, the safe one worth the most points (None when
+    the step is no demo scenario's or every choice is unsafe)."""
+    known = demo_choices().get((step, frozenset(shown)))
+    safe = [i for i in shown if known and not known[i][1]]
+    return max(safe, key=lambda i: known[i][0]) if safe else None
+
+
+@functools.cache
+def demo_bank() -> dict[str, frozenset[str]]:
+    """The demo course's final-assessment bank: each question's prompt, and the texts of its
+    right options (option ids are given when the bank is seeded; the texts are the file's)."""
+    bank = json.loads(ASSESSMENT_BANK.read_text(encoding="utf-8"))
+    return {
+        plain(q["prompt"]): frozenset(plain(o["text"]) for o in q["options"] if o["correct"])
+        for q in bank["questions"]
+    }
+
+
+@dataclass
+class CheckQuestion:
+    """A lesson's check question as the page shows it."""
+
+    action: str
+    id: str
+    multiple: bool
+    options: list[str]  # option ids, in this run's order
+    right: list[str]  # options of the latest answer that the page marks right
+    solved: bool  # the page says the latest answer is right
+
+
+def check_questions(page: Response) -> list[CheckQuestion]:
+    found = []
+    for section in re.findall(r'<section class="question".*?</section>', page.text, re.S):
+        action = re.search(r'action="(/learning/lessons/\d+/check/)"', section)
+        question = re.search(r'name="question" value="([^"]+)"', section)
+        if not action or not question:
+            continue
+        inputs = re.findall(
+            r'<input type="(radio|checkbox)" name="chosen" value="([^"]+)"', section
+        )
+        right = re.findall(
+            r'<div class="option option--right">\s*<input type="\w+" name="chosen" value="([^"]+)"',
+            section,
+        )
+        found.append(
+            CheckQuestion(
+                action=action.group(1),
+                id=html.unescape(question.group(1)),
+                multiple=any(kind == "checkbox" for kind, _ in inputs),
+                options=[html.unescape(v) for _, v in inputs],
+                right=[html.unescape(v) for v in right],
+                solved="Well done" in section,
+            )
+        )
+    return found
+
+
 # ------------------------------------------------------------------------------ the people
 
 
@@ -974,6 +1068,9 @@ class Learner(Person):
                 return
             self.record.did(self.who, "start a course again")
         for _ in range(random.randint(2, 5)):
+            if page.status == 200 and self.assessment_offered(page):
+                self.final_assessment(page)  # every lesson done: the course page offers it
+                return
             if page.status != 200 or not self.is_lesson(page):
                 return
             page = self.lesson(page)
@@ -1005,6 +1102,10 @@ class Learner(Person):
                 attempt = self.get(resume.group(1))
             self.play(attempt)
             page = self.get(here + ("?warning=accepted" if "warning=" in page.path else ""))
+        if self.CHECKS_LEFT.search(page.text):
+            page = self.answer_checks(page)
+            if page is None:
+                return None
         complete = re.search(r'action="(/learning/lessons/(\d+)/complete/)"', page.text)
         if not complete:
             return None
@@ -1015,22 +1116,137 @@ class Learner(Person):
             with self.record.lock:
                 self.record.expected.completions[self.email] += 1
             self.record.did(self.who, "complete a lesson")
+            if "You have completed \u201c" in done.text:  # the message: that finished a course
+                with self.record.lock:
+                    self.record.expected.courses[self.email] += 1
+                self.record.did(self.who, "complete a course")
+        return done
+
+    # The lesson's end says this while a check question is still to be answered right.
+    CHECKS_LEFT = re.compile(r"Answer the (?:\d+ )?check questions? correctly")
+
+    def answer_checks(self, page: Response) -> Response | None:
+        """Answer each check question still to get right, as an officer would: a one-answer
+        question one option at a time until the page says "Well done"; a tick-all question
+        first with every option ticked (the page marks which of them are right), then with
+        just those. Returns the lesson page with nothing left to answer."""
+        for _ in range(30):
+            if not self.CHECKS_LEFT.search(page.text):
+                return page
+            todo = [q for q in check_questions(page) if not q.solved]
+            if not self.expect(bool(todo), "a check question left to answer", page):
+                return None
+            question = todo[0]
+            if question.multiple:
+                tries = [question.options, None]  # None: the options then marked right
+            else:
+                tries = [[option] for option in question.options]
+            for chosen in tries:
+                if chosen is None:
+                    now = next((q for q in check_questions(page) if q.id == question.id), None)
+                    chosen = now.right if now else []
+                    if not self.expect(bool(chosen), "options marked right", page):
+                        return None
+                page = self.check(question, chosen, page)
+                if page is None:
+                    return None
+                if any(q.id == question.id and q.solved for q in check_questions(page)):
+                    break
+            else:
+                self.expect(False, f"a right answer to check question {question.id}", page)
+                return None
+        self.expect(False, "check questions all answered", page)
+        return None
+
+    def check(self, question: CheckQuestion, chosen: list[str], page: Response) -> Response | None:
+        """ "Check answer": one recorded answer, back to the lesson."""
+        form = [("csrfmiddlewaretoken", csrf(page)), ("question", question.id)]
+        done = self.post(question.action, form + [("chosen", option) for option in chosen])
+        ok = done.history[:1] == [302] and done.status == 200 and self.is_lesson(done)
+        if not self.expect(ok and "check-error-summary" not in done.text, "a check answer", done):
+            return None
+        with self.record.lock:
+            self.record.expected.checks[self.email] += 1
+        self.record.did(self.who, "answer a check question")
+        return done
+
+    @staticmethod
+    def assessment_offered(page: Response) -> bool:
+        return bool(
+            re.search(r'action="/learning/courses/\d+/assessment/start/"', page.text)
+            or re.search(r'href="/learning/assessments/\d+/"', page.text)
+        )
+
+    def final_assessment(self, page: Response) -> Response | None:
+        """Start (or continue) the course's final assessment, answer each question rightly
+        (the right options' texts are the demo bank's), check the answers and submit."""
+        start = re.search(r'action="(/learning/courses/\d+/assessment/start/)"', page.text)
+        under_way = re.search(r'href="(/learning/assessments/\d+/)"', page.text)
+        if start:
+            page = self.post(start.group(1), {"csrfmiddlewaretoken": csrf(page)})
+        elif under_way:
+            page = self.get(under_way.group(1))
+        for _ in range(40):
+            question = re.search(
+                r'<form method="post" action="(/learning/assessments/\d+/questions/\d+/)"',
+                page.text,
+            )
+            if page.status != 200 or not question:
+                break
+            prompt = re.search(r"<legend>(.*?)</legend>", page.text, re.S)
+            right = demo_bank().get(plain(prompt.group(1))) if prompt else None
+            if not self.expect(right is not None, "a question of the demo course's bank", page):
+                return None
+            options = re.findall(
+                r'<input type="(?:radio|checkbox)" name="answer" value="([^"]+)" id="([^"]+)"'
+                r'[^>]*>\s*<label for="\2">(.*?)</label>',
+                page.text,
+                re.S,
+            )
+            chosen = [html.unescape(value) for value, _, text in options if plain(text) in right]
+            if not self.expect(bool(chosen), "the right options shown", page):
+                return None
+            page = self.post(
+                question.group(1),
+                [("csrfmiddlewaretoken", csrf(page))] + [("answer", option) for option in chosen],
+            )
+        submit = re.search(r'action="(/learning/assessments/\d+/submit/)"', page.text)
+        ok = page.status == 200 and "Check your answers" in page.text and bool(submit)
+        if not self.expect(ok, 'the final assessment\'s "Check your answers"', page):
+            return None
+        done = self.post(submit.group(1), {"csrfmiddlewaretoken": csrf(page)})
+        passed = done.status == 200 and "<h1>Passed</h1>" in done.text
+        if self.expect(passed, "passing the final assessment", done):
+            with self.record.lock:
+                self.record.expected.assessments[self.email] += 1
+            self.record.did(self.who, "pass the final assessment")
+            if self.expect(
+                "You have completed the course" in done.text, "a completed course", done
+            ):
+                with self.record.lock:
+                    self.record.expected.courses[self.email] += 1
+                self.record.did(self.who, "complete a course")
         return done
 
     def play(self, page: Response) -> None:
-        """Choose the first choice at every step, to the end."""
+        """Take the best choice at every step, to the end: of the choice ids the form shows (in
+        the attempt's own shuffled order), the safe one worth the most points."""
         for _ in range(60):
             choose = re.search(r'action="(/scenarios/attempts/(\d+)/choose/)"', page.text)
             if not choose:
                 break
             step = re.search(r'name="step" value="([^"]*)"', page.text)
+            key = html.unescape(step.group(1)) if step else ""
+            shown = [
+                html.unescape(v)
+                for v in re.findall(r'<input type="radio" name="choice" value="([^"]*)"', page.text)
+            ]
+            chosen = best_choice(key, shown)
+            if not self.expect(chosen is not None, f"a demo scenario's step {key!r}", page):
+                return
             feedback = self.post(
                 choose.group(1),
-                {
-                    "csrfmiddlewaretoken": csrf(page),
-                    "step": html.unescape(step.group(1)) if step else "",
-                    "choice": "0",
-                },
+                {"csrfmiddlewaretoken": csrf(page), "step": key, "choice": chosen},
             )
             if not self.expect(
                 feedback.status == 200 and "What happened" in feedback.text,
@@ -1040,7 +1256,7 @@ class Learner(Person):
                 return
             page = self.get(f"/scenarios/attempts/{choose.group(2)}/")
         passed = page.status == 200 and "<h1>Passed</h1>" in page.text
-        if self.expect(passed, "the scenario's result (first choices pass the demo's)", page):
+        if self.expect(passed, "the scenario's result (the best choices pass)", page):
             with self.record.lock:
                 self.record.expected.passes[self.email] += 1
             self.record.did(self.who, "pass a scenario")
@@ -1214,6 +1430,9 @@ def baseline(db: Path) -> dict[str, Any]:
             "exports": exports_by(con, LEAD),
             "passes": {email: passes_of(con, email) for email in LEARNERS},
             "completions": {email: completions_of(con, email) for email in LEARNERS},
+            "checks": {email: checks_of(con, email) for email in LEARNERS},
+            "assessments": {email: assessments_passed_by(con, email) for email in LEARNERS},
+            "certificates": {email: certificates_of(con, email) for email in LEARNERS},
         }
 
 
@@ -1238,6 +1457,31 @@ def completions_of(con: sqlite3.Connection, email: str) -> int:
         "SELECT count(*) FROM courses_lessoncompletion c"
         " JOIN courses_enrolment e ON e.id = c.enrolment_id"
         " JOIN officers_user u ON u.id = e.user_id WHERE u.email = ?",
+        (email,),
+    ).fetchone()[0]
+
+
+def checks_of(con: sqlite3.Connection, email: str) -> int:
+    return con.execute(
+        "SELECT count(*) FROM courses_checkanswer a"
+        " JOIN courses_enrolment e ON e.id = a.enrolment_id"
+        " JOIN officers_user u ON u.id = e.user_id WHERE u.email = ?",
+        (email,),
+    ).fetchone()[0]
+
+
+def assessments_passed_by(con: sqlite3.Connection, email: str) -> int:
+    return con.execute(
+        "SELECT count(*) FROM courses_assessmentattempt a JOIN officers_user u"
+        " ON u.id = a.user_id WHERE u.email = ? AND a.submitted_at IS NOT NULL AND a.passed",
+        (email,),
+    ).fetchone()[0]
+
+
+def certificates_of(con: sqlite3.Connection, email: str) -> int:
+    return con.execute(
+        "SELECT count(*) FROM certificates_certificate c JOIN officers_user u"
+        " ON u.id = c.user_id WHERE u.email = ?",
         (email,),
     ).fetchone()[0]
 
@@ -1273,6 +1517,23 @@ def saved_problems(db: Path, expected: Expected, before: dict[str, Any]) -> list
             if have != expected.passes[email]:
                 problems.append(
                     f"{email} passed {expected.passes[email]} scenarios; {have} recorded"
+                )
+            have = checks_of(con, email) - before["checks"][email]
+            if have != expected.checks[email]:
+                problems.append(
+                    f"{email} answered {expected.checks[email]} check questions; {have} recorded"
+                )
+            have = assessments_passed_by(con, email) - before["assessments"][email]
+            if have != expected.assessments[email]:
+                problems.append(
+                    f"{email} passed {expected.assessments[email]} final assessments;"
+                    f" {have} recorded"
+                )
+            have = certificates_of(con, email) - before["certificates"][email]
+            if have != expected.courses[email]:
+                problems.append(
+                    f"{email} completed {expected.courses[email]} courses;"
+                    f" {have} certificates issued"
                 )
         for email in expected.officers_imported:
             found = con.execute(
