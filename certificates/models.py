@@ -125,6 +125,8 @@ class Certificate(models.Model):
     service_number = models.CharField(_("service number"), max_length=32, blank=True)
     force_name = models.CharField(_("force"), max_length=120, blank=True)
     course_title = models.CharField(_("course title"), max_length=255)
+    # The jurisdiction whose content the officer completed (their force's, at completion).
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=16, blank=True)
     signatory_name = models.CharField(_("signatory"), max_length=200, blank=True)
     signatory_role = models.CharField(_("signatory's role"), max_length=200, blank=True)
     # The officer's score in the final assessment that completed the course (None: the course

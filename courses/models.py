@@ -24,6 +24,7 @@ from wagtail.search import index
 from courses.blocks import LessonStreamBlock, OptionBlock
 from courses.forms import LessonPageForm
 from courses.rules import BankProblem, bank_question_problems, lesson_minutes
+from officers.jurisdictions import JurisdictionsField
 from scenarios import engine
 
 
@@ -62,8 +63,11 @@ class CourseIndexPage(LearnerPageMixin, Page):
 
 
 class Jurisdiction(models.TextChoices):
+    """Which officers a course (or bank question) is for: one jurisdiction, or all."""
+
     SCOTLAND = "scotland", _("Scotland")
     ENGLAND_WALES = "england_wales", _("England and Wales")
+    NORTHERN_IRELAND = "northern_ireland", _("Northern Ireland")
     ALL = "all", _("All of the UK")
 
 
@@ -228,7 +232,20 @@ class ModulePage(LearnerPageMixin, Page):
         help_text=_("What an officer can do after this module, one per line."),
     )
 
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("outcomes")]
+    audience = JurisdictionsField(
+        _("for officers in"),
+        help_text=_(
+            "Tick the jurisdictions whose officers take this module; leave all unticked for "
+            "every jurisdiction. Officers elsewhere never see it and are not required to do it."
+        ),
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("outcomes"),
+        FieldPanel("audience"),
+    ]
     search_fields = [*Page.search_fields, index.SearchField("intro")]
     parent_page_types = ["courses.CoursePage"]
     subpage_types = ["courses.LessonPage"]
@@ -255,9 +272,18 @@ class LessonPage(LearnerPageMixin, Page):
     # computed without loading every lesson's content.
     scenario_ids = models.JSONField(default=list, editable=False)
 
+    audience = JurisdictionsField(
+        _("for officers in"),
+        help_text=_(
+            "Tick the jurisdictions whose officers take this lesson; leave all unticked for "
+            "every jurisdiction. Officers elsewhere never see it and are not required to do it."
+        ),
+    )
+
     content_panels = [
         *Page.content_panels,
         FieldPanel("summary"),
+        FieldPanel("audience"),
         FieldPanel("body"),
     ]
     search_fields = [
@@ -607,3 +633,48 @@ class AssessmentAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id}#{self.position}"
+
+
+class LocalInformation(DraftStateMixin, RevisionMixin, index.Indexed, models.Model):
+    """A short piece of force-local information (a Wagtail snippet with revisions) that
+    lessons place with a block: each officer sees their own division's, else their own
+    force's, and never another force's."""
+
+    class Kind(models.TextChoices):
+        ARREST_REFERRAL = "arrest_referral", _("Arrest referral or local drug service")
+        PARTNERSHIP = (
+            "partnership",
+            _("Alcohol and drug partnership or combating drugs partnership"),
+        )
+        OUT_OF_COURT = "out_of_court", _("Out-of-court disposals the force's policy allows")
+        WELFARE = "welfare", _("Welfare and occupational-health contacts")
+
+    unit = models.ForeignKey(
+        "officers.Unit",
+        on_delete=models.CASCADE,
+        related_name="local_information",
+        verbose_name=_("force or division"),
+        help_text=_("The force or division whose officers see this."),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    body = models.TextField(
+        _("text"), help_text=_("Plain text; blank lines between paragraphs. Keep it short.")
+    )
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="local_information")
+
+    search_fields = [index.SearchField("body")]
+
+    class Meta:
+        verbose_name = _("local information")
+        verbose_name_plural = _("local information")
+        ordering = ["unit__path", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "kind"], name="courses_one_local_text_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.unit.name}"
+
+    @property
+    def revisions(self) -> Any:
+        return self._revisions

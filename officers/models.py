@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
+from officers.jurisdictions import Jurisdiction
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -77,6 +79,17 @@ class Unit(MP_Node):
 
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEAM)
+    # Set on a force; every unit below follows its force (`jurisdiction_of`).
+    jurisdiction = models.CharField(
+        _("jurisdiction"),
+        max_length=16,
+        choices=Jurisdiction.choices,
+        blank=True,
+        help_text=_(
+            "Whose law and schemes apply to the force's officers. Set it on the force: every "
+            "unit below follows."
+        ),
+    )
 
     # No node_order_by: sorted insertion would rewrite the paths of existing units.
 

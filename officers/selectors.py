@@ -48,3 +48,15 @@ def officers_visible_to(user: User) -> QuerySet[OfficerProfile]:
 def user_can_manage_unit(user: User, unit: Unit) -> bool:
     paths = led_unit_paths(user)
     return paths is None or any(unit.path.startswith(p) for p in paths)
+
+
+def officer_jurisdiction(user: User) -> str | None:
+    """The officer's jurisdiction: their force's (`Unit.jurisdiction` on the root of their
+    unit, or their profile's force). None when they have no force or it has none set."""
+    officer = getattr(user, "officer", None) if user.is_authenticated else None
+    if officer is None:
+        return None
+    force = officer.force
+    if force is None and officer.unit is not None:
+        force = officer.unit.get_force()
+    return (force.jurisdiction or None) if force is not None else None

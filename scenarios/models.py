@@ -21,6 +21,7 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
+from officers.jurisdictions import JurisdictionsField
 from scenarios import engine
 from scenarios.blocks import StepBlock
 from scenarios.diagram import scenario_map
@@ -42,6 +43,13 @@ class Scenario(
         _("first step"), max_length=64, help_text=_("The key of the step the officer starts on.")
     )
     steps = StreamField([("step", StepBlock())], verbose_name=_("steps"), blank=True)
+    audience = JurisdictionsField(
+        _("for officers in"),
+        help_text=_(
+            "Tick the jurisdictions whose law this scenario follows; leave all unticked if it "
+            "holds everywhere. Officers elsewhere are never shown it or required to pass it."
+        ),
+    )
 
     search_fields = [index.SearchField("title"), index.AutocompleteField("title")]
 
