@@ -100,6 +100,8 @@ class CertificateData:
     signatory_image: bytes | None = None
     # The final assessment's score, where the course had one.
     assessment_percent: int | None = None
+    # The jurisdiction whose content was completed, by name ("Scotland"); blank if not known.
+    jurisdiction: str = ""
 
 
 # --- Rendering ------------------------------------------------------------------------------
@@ -151,6 +153,7 @@ def _context(data: CertificateData) -> dict[str, object]:
         "signatory_name": data.signatory_name,
         "signatory_role": data.signatory_role,
         "assessment_percent": data.assessment_percent,
+        "jurisdiction": data.jurisdiction,
         "signature_uri": signature_data_uri(data.signatory_image),
         "name_size": _size_class(data.officer_name, long=28, very_long=44),
         "title_size": _size_class(data.course_title, long=60, very_long=110),

@@ -10,6 +10,7 @@ from wagtail.images import get_image_model
 
 from certificates.models import Certificate
 from certificates.pdf import CertificateData, render_certificate_pdf
+from officers.jurisdictions import Jurisdiction
 
 
 def certificate_data(certificate: Certificate) -> CertificateData:
@@ -35,7 +36,14 @@ def certificate_data(certificate: Certificate) -> CertificateData:
         signatory_role=certificate.signatory_role,
         signatory_image=signature,
         assessment_percent=certificate.assessment_percent,
+        jurisdiction=jurisdiction_name(certificate.jurisdiction),
     )
+
+
+def jurisdiction_name(code: str) -> str:
+    """ "Scotland", "England and Wales": the jurisdiction a certificate names (blank when it
+    was not known, as on certificates issued before jurisdictions)."""
+    return str(Jurisdiction(code).label) if code in Jurisdiction.values else ""
 
 
 def pdf_available(certificate: Certificate) -> bool:

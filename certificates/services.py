@@ -18,6 +18,7 @@ from certificates.tasks import render_certificate
 from courses.assessment import assessment_passing_percent
 from courses.models import CoursePage, Enrolment
 from officers.models import OfficerProfile, User
+from officers.selectors import officer_jurisdiction
 
 REVOKE_ACTION = "pathways.certificate.revoke"
 MAX_REASON = 1000
@@ -74,6 +75,9 @@ def certificate_issue(*, enrolment: Enrolment, at: datetime | None = None) -> Ce
         signatory_name=course.signatory_name,
         signatory_role=course.signatory_role,
         assessment_percent=assessment_passing_percent(enrolment=enrolment),
+        # Whose content the officer completed: their force's jurisdiction at completion. A
+        # later move never changes it.
+        jurisdiction=officer_jurisdiction(user) or "",
     )
     try:
         with transaction.atomic():

@@ -30,7 +30,6 @@ from courses.models import (
     BankQuestion,
     CoursePage,
     Enrolment,
-    Jurisdiction,
 )
 from courses.rules import (
     AnswerProblem,
@@ -43,7 +42,9 @@ from courses.rules import (
     assessment_draw,
     assessment_passes,
     assessment_percent,
+    bank_jurisdictions,
     correct_longest_warning,
+    course_applies,
     course_complete,
     lessons_complete,
     option_order,
@@ -54,10 +55,12 @@ from courses.selectors import (
     completed_lessons,
     course_outline,
     current_enrolment,
+    jurisdiction_unknown_message,
     passes_counted,
 )
 from courses.services import _open_enrolment, enrolment_complete
 from officers.models import Unit, User
+from officers.selectors import force_jurisdictions, officer_jurisdiction
 
 
 class AssessmentRefused(Exception):
@@ -195,20 +198,41 @@ def _versions_for(answers: Sequence[AssessmentAnswer]) -> dict[int, QuestionVers
 # --- The bank ----------------------------------------------------------------------------------
 
 
-def assessment_jurisdictions(*, course: CoursePage) -> list[str]:
-    """Which questions apply to the course's officers: the course's own jurisdiction and
-    "All of the UK". The one place to change when officers' own jurisdictions are known."""
-    return sorted({course.jurisdiction, Jurisdiction.ALL})
+def assessment_jurisdictions(*, jurisdiction: str | None) -> list[str]:
+    """Which bank questions an officer of `jurisdiction` may be asked: their own
+    jurisdiction's and "All of the UK" (`courses.rules.bank_jurisdictions`), never those of
+    another jurisdiction, whatever the course's."""
+    return list(bank_jurisdictions(jurisdiction))
 
 
-def bank_questions_for(*, course: CoursePage) -> QuerySet[BankQuestion]:
-    """The live bank questions a draw for this course may use."""
+def bank_questions_for(*, course: CoursePage, jurisdiction: str | None) -> QuerySet[BankQuestion]:
+    """The live bank questions a draw for an officer of `jurisdiction` may use."""
     return BankQuestion.objects.filter(
-        course=course, live=True, jurisdiction__in=assessment_jurisdictions(course=course)
+        course=course,
+        live=True,
+        jurisdiction__in=assessment_jurisdictions(jurisdiction=jurisdiction),
     )
 
 
-def _bank_entries(*, user: User, course: CoursePage, enrolment: Enrolment) -> list[BankEntry]:
+def bank_live_count(*, course: CoursePage) -> int:
+    """The fewest live questions a draw can use for an officer of any jurisdiction the forces
+    have (two queries): what the authors' warnings compare with the questions per attempt. A
+    jurisdiction no force has, or that the course does not apply to, is left out."""
+    codes = list(
+        BankQuestion.objects.filter(course=course, live=True).values_list("jurisdiction", flat=True)
+    )
+    in_use = {code or None for code in force_jurisdictions()}
+    counts = [
+        sum(1 for code in codes if code in bank_jurisdictions(jurisdiction))
+        for jurisdiction in in_use or {None}
+        if course_applies(course.jurisdiction, jurisdiction)
+    ]
+    return min(counts, default=len(codes))
+
+
+def _bank_entries(
+    *, user: User, course: CoursePage, enrolment: Enrolment, jurisdiction: str | None
+) -> list[BankEntry]:
     shown = (
         AssessmentAnswer.objects.filter(
             attempt__user=user, attempt__course=course, shown_at__isnull=False
@@ -221,7 +245,8 @@ def _bank_entries(*, user: User, course: CoursePage, enrolment: Enrolment) -> li
     )
     history = {row["question_id"]: row for row in shown}
     entries = []
-    for pk, module_id in bank_questions_for(course=course).values_list("pk", "module_id"):
+    questions = bank_questions_for(course=course, jurisdiction=jurisdiction)
+    for pk, module_id in questions.values_list("pk", "module_id"):
         row = history.get(pk)
         entries.append(
             BankEntry(
@@ -275,7 +300,10 @@ def assessment_start(
         ).first()
         if under_way is not None:
             return under_way
-        outline = course_outline(course)
+        jurisdiction = officer_jurisdiction(user)
+        outline = course_outline(course, jurisdiction=jurisdiction)
+        if outline.jurisdiction_unknown:
+            raise AssessmentRefused(jurisdiction_unknown_message())
         if not lessons_complete(
             outline, completed_lessons(enrolment), passes_counted(user, outline, enrolment)
         ):
@@ -290,7 +318,9 @@ def assessment_start(
                 _("You have used your attempts for now. You can try again from %(when)s.")
                 % {"when": _when(allowance.paused_until)}
             )
-        entries = _bank_entries(user=user, course=course, enrolment=enrolment)
+        entries = _bank_entries(
+            user=user, course=course, enrolment=enrolment, jurisdiction=jurisdiction
+        )
         drawn = assessment_draw(entries, course.assessment_question_count, rng)
         if not drawn:
             raise AssessmentRefused(
@@ -409,7 +439,7 @@ def assessment_submit(*, user: User, attempt_id: int) -> SubmitResult:
         if attempt.passed:
             enrolment = Enrolment.objects.select_for_update().get(pk=attempt.enrolment_id)
             course = CoursePage.objects.get(pk=attempt.course_id)
-            outline = course_outline(course)
+            outline = course_outline(course, jurisdiction=officer_jurisdiction(user))
             if enrolment.completed_at is None and course_complete(
                 outline,
                 completed_lessons(enrolment),
@@ -475,7 +505,8 @@ def assessment_status(*, user: User, course: CoursePage) -> AssessmentStatus | N
         return None
     enrolment = current_enrolment(user, course.pk)
     open_run = enrolment is not None and not enrolment.is_complete
-    outline = course_outline(course)
+    jurisdiction = officer_jurisdiction(user)
+    outline = course_outline(course, jurisdiction=jurisdiction)
     lessons_done = open_run and lessons_complete(
         outline, completed_lessons(enrolment), passes_counted(user, outline, enrolment)
     )
@@ -485,7 +516,7 @@ def assessment_status(*, user: User, course: CoursePage) -> AssessmentStatus | N
         course=course,
         enrolment=enrolment,
         lessons_done=lessons_done,
-        bank_size=bank_questions_for(course=course).count(),
+        bank_size=bank_questions_for(course=course, jurisdiction=jurisdiction).count(),
         passed=any(a.passed for a in submitted),
         under_way=next((a for a in attempts if a.submitted_at is None), None),
         last=max(submitted, key=lambda a: a.submitted_at, default=None),
@@ -645,7 +676,7 @@ def bank_statistics(
     return BankReport(
         course=course,
         questions=list(stats.values()),
-        live_count=bank_questions_for(course=course).count(),
+        live_count=bank_live_count(course=course),
         needed=course.assessment_question_count,
         longest_warning=correct_longest_warning(
             [[(o.text, o.correct) for o in s.options] for s in live]
@@ -658,7 +689,7 @@ def bank_shortfalls() -> list[dict[str, Any]]:
     courses = CoursePage.objects.filter(assessment_question_count__gt=0)
     rows = []
     for course in courses:
-        have = bank_questions_for(course=course).count()
+        have = bank_live_count(course=course)
         if have < course.assessment_question_count:
             rows.append({"course": course, "have": have, "need": course.assessment_question_count})
     return rows

@@ -11,7 +11,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +21,13 @@ from wagtail.fields import StreamField
 from wagtail.models import DraftStateMixin, Page, Revision, RevisionMixin
 from wagtail.search import index
 
-from courses.blocks import LessonStreamBlock, OptionBlock
+from courses.blocks import (
+    PREVIEW_MODES,
+    LessonStreamBlock,
+    OptionBlock,
+    preview_jurisdiction,
+    set_request_jurisdiction,
+)
 from courses.forms import LessonPageForm
 from courses.rules import BankProblem, bank_question_problems, lesson_minutes
 from officers.jurisdictions import JurisdictionsField
@@ -38,6 +44,13 @@ class LearnerPageMixin:
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        # Content for another jurisdiction is, to the officer, a missing page; authors'
+        # previews show everything.
+        if not getattr(request, "is_preview", False):
+            from courses.selectors import learner_page_withheld
+
+            if learner_page_withheld(user=request.user, page=self):  # type: ignore[arg-type]
+                raise Http404
         return super().serve(request, *args, **kwargs)  # type: ignore[misc]
 
 
@@ -53,12 +66,17 @@ class CourseIndexPage(LearnerPageMixin, Page):
         verbose_name = _("course index")
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        from courses.selectors import minutes_for, outlines_for
+        from courses.selectors import courses_open_to, minutes_for, outlines_for
+        from officers.selectors import officer_jurisdiction
 
         context = super().get_context(request, *args, **kwargs)
-        courses = list(CoursePage.objects.child_of(self).live().specific())
+        # Only the courses that apply to the officer, each timed by their own outline.
+        courses = list(
+            courses_open_to(request.user, CoursePage.objects.child_of(self).live().specific())
+        )
         context["courses"] = courses
-        context["minutes"] = minutes_for(outlines_for(courses).values())
+        outlines = outlines_for(courses, jurisdiction=officer_jurisdiction(request.user))
+        context["minutes"] = minutes_for(outlines.values())
         return context
 
 
@@ -353,11 +371,30 @@ class LessonPage(LearnerPageMixin, Page):
     def content_warning(self) -> Any:
         return next((b.value for b in self.body if b.block_type == "content_warning"), None)
 
+    # --- "view as" previews (PreviewableMixin): authors and leads see the lesson as an officer
+    # in each jurisdiction; the blocks read the chosen one from the request.
+    @property
+    def preview_modes(self) -> list[tuple[str, str]]:
+        return PREVIEW_MODES
+
+    def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
+        set_request_jurisdiction(request, preview_jurisdiction(mode_name))
+        return super().serve_preview(request, mode_name)
+
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from courses.selectors import lesson_view
 
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_view(request=request, lesson=self))
+        withheld = context.get("withheld_scenario_ids")
+        if withheld:
+            # A scenario for other jurisdictions is not shown to this officer: it leaves the
+            # body rendered for this request only (nothing is saved).
+            for position in reversed(range(len(self.body))):
+                block = self.body[position]
+                scenario = block.value["scenario"] if block.block_type == "scenario" else None
+                if scenario is not None and scenario.pk in withheld:
+                    del self.body[position]
         return context
 
 

@@ -16,6 +16,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from random import Random
 
+# The audience primitive lives below (the scenario player uses it too); courses ask it here.
+from officers.jurisdictions import audience_includes  # noqa: F401
+
 
 @dataclass(frozen=True)
 class LessonRef:
@@ -31,10 +34,23 @@ class ModuleRef:
 
 @dataclass(frozen=True)
 class CourseOutline:
+    """What one officer must complete: the modules, lessons and scenarios for their
+    jurisdiction (`outline_for`), or the whole course where nothing in it is jurisdiction-
+    specific."""
+
     course_id: int
     modules: tuple[ModuleRef, ...]
     # The course has a final assessment that must be passed (after the lessons).
     assessment: bool = False
+    # The officer's jurisdiction this outline is for (None: not known).
+    jurisdiction: str | None = None
+    # The officer's jurisdiction is unknown and the course has jurisdiction-specific parts (or
+    # is limited to one jurisdiction): they cannot complete it until their force's is set.
+    jurisdiction_unknown: bool = False
+
+    @property
+    def completable(self) -> bool:
+        return not self.jurisdiction_unknown
 
     @property
     def lessons(self) -> tuple[LessonRef, ...]:
@@ -83,9 +99,13 @@ def module_complete(module: ModuleRef, completed: Set[int], passed: Set[int]) ->
 
 
 def lessons_complete(outline: CourseOutline, completed: Set[int], passed: Set[int]) -> bool:
-    """Every lesson of the course done: what opens the final assessment."""
-    return bool(outline.lessons) and all(
-        module_complete(module, completed, passed) for module in outline.modules
+    """Every lesson of the officer's outline done: what opens the final assessment. Never for
+    an officer whose jurisdiction is unknown on a course with jurisdiction-specific parts:
+    nobody is certified without their jurisdiction's legal content."""
+    return (
+        outline.completable
+        and bool(outline.lessons)
+        and all(module_complete(module, completed, passed) for module in outline.modules)
     )
 
 
@@ -116,6 +136,130 @@ def course_progress(outline: CourseOutline, completed: Set[int], passed: Set[int
 
 def unpassed_scenarios(lesson: LessonRef, passed: Set[int]) -> tuple[int, ...]:
     return tuple(s for s in lesson.scenario_ids if s not in passed)
+
+
+# --- Jurisdictions: which content applies to whom ---------------------------------------------
+#
+# Scotland and England & Wales have different law and schemes. Modules, lessons and scenarios
+# carry an audience (a list of jurisdiction codes; empty: every jurisdiction), a course may be
+# limited to one jurisdiction, and a bank question is for one jurisdiction or "all". An
+# officer's jurisdiction is their force's (`officers.selectors.officer_jurisdiction`), None when
+# it is not set. These functions are the one place that decides what applies to whom: the
+# pages, progress, completion, the assessment draw, search, My learning and the leads' matrix
+# all ask them.
+
+ALL_JURISDICTIONS = "all"
+
+
+def course_applies(course_jurisdiction: str, jurisdiction: str | None) -> bool:
+    """A course limited to one jurisdiction applies only to officers of that jurisdiction."""
+    return course_jurisdiction in ("", ALL_JURISDICTIONS) or course_jurisdiction == jurisdiction
+
+
+def course_withheld(course_jurisdiction: str, jurisdiction: str | None) -> bool:
+    """Hidden like a missing page: the course is for another jurisdiction than the officer's.
+    An officer whose jurisdiction is unknown still sees it, with why they cannot complete it."""
+    return jurisdiction is not None and not course_applies(course_jurisdiction, jurisdiction)
+
+
+def bank_jurisdictions(jurisdiction: str | None) -> tuple[str, ...]:
+    """The bank questions an officer may be asked: their own jurisdiction's and "all" (never
+    the course's, which says nothing about who is taking it)."""
+    if jurisdiction is None:
+        return (ALL_JURISDICTIONS,)
+    return tuple(sorted({ALL_JURISDICTIONS, jurisdiction}))
+
+
+@dataclass(frozen=True)
+class ScenarioContent:
+    id: int
+    audience: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LessonContent:
+    id: int
+    audience: tuple[str, ...] = ()
+    scenarios: tuple[ScenarioContent, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModuleContent:
+    id: int
+    audience: tuple[str, ...] = ()
+    lessons: tuple[LessonContent, ...] = ()
+
+
+@dataclass(frozen=True)
+class CourseContent:
+    """A course's published structure with every part's audience: what `outline_for` cuts
+    into one outline per jurisdiction."""
+
+    course_id: int
+    modules: tuple[ModuleContent, ...]
+    assessment: bool = False
+    # The course's own jurisdiction: one code, or "all".
+    jurisdiction: str = ALL_JURISDICTIONS
+
+    @property
+    def jurisdiction_specific(self) -> bool:
+        """Limited to one jurisdiction, or with any module, lesson or scenario that is."""
+        return (
+            self.jurisdiction not in ("", ALL_JURISDICTIONS)
+            or any(m.audience for m in self.modules)
+            or any(lesson.audience for m in self.modules for lesson in m.lessons)
+            or any(
+                s.audience for m in self.modules for lesson in m.lessons for s in lesson.scenarios
+            )
+        )
+
+    def lesson(self, lesson_id: int) -> LessonContent | None:
+        for module in self.modules:
+            for lesson in module.lessons:
+                if lesson.id == lesson_id:
+                    return lesson
+        return None
+
+
+def outline_for(content: CourseContent, jurisdiction: str | None) -> CourseOutline:
+    """The outline an officer of `jurisdiction` must complete: the modules and lessons whose
+    audience includes it, and in each lesson only the scenarios whose audience does. A course
+    for another jurisdiction has an empty outline (it never completes). An officer whose
+    jurisdiction is unknown gets only the parts for every jurisdiction, and is marked
+    `jurisdiction_unknown` when the course has any jurisdiction-specific part."""
+    unknown = jurisdiction is None and content.jurisdiction_specific
+    if not course_applies(content.jurisdiction, jurisdiction):
+        return CourseOutline(
+            course_id=content.course_id,
+            modules=(),
+            assessment=content.assessment,
+            jurisdiction=jurisdiction,
+            jurisdiction_unknown=unknown,
+        )
+    modules = []
+    for module in content.modules:
+        if not audience_includes(module.audience, jurisdiction):
+            continue
+        lessons = tuple(
+            LessonRef(
+                id=lesson.id,
+                scenario_ids=tuple(
+                    s.id for s in lesson.scenarios if audience_includes(s.audience, jurisdiction)
+                ),
+            )
+            for lesson in module.lessons
+            if audience_includes(lesson.audience, jurisdiction)
+        )
+        # A module whose every lesson is for other jurisdictions is not shown at all.
+        if lessons or not module.lessons:
+            modules.append(ModuleRef(id=module.id, lessons=lessons))
+    return CourseOutline(
+        course_id=content.course_id,
+        modules=tuple(modules),
+        assessment=content.assessment,
+        jurisdiction=jurisdiction,
+        jurisdiction_unknown=unknown,
+    )
 
 
 # --- The final assessment ---------------------------------------------------------------------

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Max, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from wagtail.models import Page
 
 from courses.models import (
@@ -22,28 +23,46 @@ from courses.models import (
     ModulePage,
 )
 from courses.rules import (
+    ALL_JURISDICTIONS,
     CheckOption,
     CheckQuestion,
+    CourseContent,
     CourseOutline,
+    LessonContent,
     LessonRef,
-    ModuleRef,
+    ModuleContent,
     Progress,
+    ScenarioContent,
+    audience_includes,
     check_option_order,
     counted_passes,
+    course_applies,
     course_progress,
+    course_withheld,
     lesson_complete,
     module_complete,
+    outline_for,
     unanswered_checks,
     unpassed_scenarios,
 )
+from officers.jurisdictions import Jurisdiction
 from officers.models import User
+from officers.selectors import officer_jurisdiction
+from scenarios.models import Attempt, Scenario
 from scenarios.selectors import attempts_by_scenario, last_passes
 
 STEP = Page.steplen
 
 
-def outlines_for(courses: Iterable[CoursePage]) -> dict[int, CourseOutline]:
-    """The published outline of each course, in two queries whatever the number of courses."""
+# Every jurisdiction an officer can have, and None (not known): at most this many outlines per
+# course, which the leads' views compute once and pick from per officer.
+OFFICER_JURISDICTIONS: tuple[str | None, ...] = (*Jurisdiction.values, None)
+
+
+def course_contents(courses: Iterable[CoursePage]) -> dict[int, CourseContent]:
+    """The published structure of each course with every part's audience, in three queries
+    whatever the number of courses (the third, for the scenarios' audiences, only when a
+    lesson places a scenario)."""
     courses = list(courses)
     if not courses:
         return {}
@@ -55,34 +74,132 @@ def outlines_for(courses: Iterable[CoursePage]) -> dict[int, CourseOutline]:
         ModulePage.objects.live()
         .filter(under_any, depth=depth + 1)
         .order_by("path")
-        .values_list("id", "path")
+        .values_list("id", "path", "audience")
     )
-    lessons = (
+    lessons = list(
         LessonPage.objects.live()
         .filter(under_any, depth=depth + 2)
         .order_by("path")
-        .values_list("id", "path", "scenario_ids")
+        .values_list("id", "path", "scenario_ids", "audience")
     )
-    lessons_by_module: dict[str, list[LessonRef]] = {}
-    for lesson_id, path, scenario_ids in lessons:
-        ref = LessonRef(id=lesson_id, scenario_ids=tuple(scenario_ids or ()))
-        lessons_by_module.setdefault(path[:-STEP], []).append(ref)
-    modules_by_course: dict[str, list[ModuleRef]] = {}
-    for module_id, path in modules:
-        refs = tuple(lessons_by_module.get(path, ()))
-        modules_by_course.setdefault(path[:-STEP], []).append(ModuleRef(module_id, refs))
+    scenario_ids = {sid for row in lessons for sid in row[2] or ()}
+    audiences = (
+        dict(Scenario.objects.filter(pk__in=scenario_ids).values_list("id", "audience"))
+        if scenario_ids
+        else {}
+    )
+    lessons_by_module: dict[str, list[LessonContent]] = {}
+    for lesson_id, path, ids, audience in lessons:
+        scenarios = tuple(
+            ScenarioContent(id=sid, audience=tuple(audiences.get(sid) or ())) for sid in ids or ()
+        )
+        lessons_by_module.setdefault(path[:-STEP], []).append(
+            LessonContent(id=lesson_id, audience=tuple(audience or ()), scenarios=scenarios)
+        )
+    modules_by_course: dict[str, list[ModuleContent]] = {}
+    for module_id, path, audience in modules:
+        modules_by_course.setdefault(path[:-STEP], []).append(
+            ModuleContent(
+                id=module_id,
+                audience=tuple(audience or ()),
+                lessons=tuple(lessons_by_module.get(path, ())),
+            )
+        )
     return {
-        c.pk: CourseOutline(
+        c.pk: CourseContent(
             course_id=c.pk,
             modules=tuple(modules_by_course.get(c.path, ())),
             assessment=c.assessment_question_count > 0,
+            jurisdiction=c.jurisdiction,
         )
         for c in courses
     }
 
 
-def course_outline(course: CoursePage) -> CourseOutline:
-    return outlines_for([course])[course.pk]
+def outlines_for(
+    courses: Iterable[CoursePage], *, jurisdiction: str | None = None
+) -> dict[int, CourseOutline]:
+    """The outline of each course an officer of `jurisdiction` must complete (None: an officer
+    whose jurisdiction is unknown, who gets only the parts for every jurisdiction), in the
+    queries of `course_contents`."""
+    return {
+        pk: outline_for(content, jurisdiction) for pk, content in course_contents(courses).items()
+    }
+
+
+def outlines_by_jurisdiction(
+    courses: Iterable[CoursePage],
+) -> dict[int, dict[str | None, CourseOutline]]:
+    """Every outline of each course, one per jurisdiction an officer can have (and None), in
+    the queries of `course_contents`: for views that count many officers, each against their
+    own outline."""
+    return {
+        pk: {code: outline_for(content, code) for code in OFFICER_JURISDICTIONS}
+        for pk, content in course_contents(courses).items()
+    }
+
+
+def course_outline(course: CoursePage, *, jurisdiction: str | None = None) -> CourseOutline:
+    return outlines_for([course], jurisdiction=jurisdiction)[course.pk]
+
+
+def jurisdiction_unknown_message() -> str:
+    """What an officer whose jurisdiction is unknown is told on a course with jurisdiction-
+    specific parts, and when completing it is refused."""
+    return _(
+        "Your force, or its jurisdiction, is not set on your Pathways account, so Pathways "
+        "cannot tell whether Scottish or English and Welsh law applies to you. This course has "
+        "content that differs between them, so you cannot complete it yet. Ask your training "
+        "lead or a Pathways administrator to set your force."
+    )
+
+
+def courses_open_to(user: User, courses: QuerySet[CoursePage]) -> QuerySet[CoursePage]:
+    """`courses` without those for another jurisdiction than the officer's: `course_withheld`
+    written as a filter (a test checks that the two agree)."""
+    jurisdiction = officer_jurisdiction(user)
+    if jurisdiction is None:
+        return courses
+    return courses.filter(jurisdiction__in=[ALL_JURISDICTIONS, "", jurisdiction])
+
+
+def lessons_open_to(user: User) -> set[int]:
+    """The ids of the live lessons in the officer's outlines of the live courses open to them:
+    what lesson search may show them (the queries of `course_contents`, plus one)."""
+    courses = list(courses_open_to(user, CoursePage.objects.live()))
+    outlines = outlines_for(courses, jurisdiction=officer_jurisdiction(user))
+    return {lesson.id for outline in outlines.values() for lesson in outline.lessons}
+
+
+def learner_page_withheld(*, user: User, page: Page) -> bool:
+    """Whether an officer must not see this course, module or lesson (it is for another
+    jurisdiction than theirs): shown to them exactly like a missing page. At most one query
+    for a module, two for a lesson. An officer whose jurisdiction is unknown sees a course
+    limited to one jurisdiction (to be told why they cannot complete it), but none of its
+    modules or lessons."""
+    jurisdiction = officer_jurisdiction(user)
+    if isinstance(page, CoursePage):
+        return course_withheld(page.jurisdiction, jurisdiction)
+    if not isinstance(page, ModulePage | LessonPage):
+        return False
+    depth = 1 if isinstance(page, ModulePage) else 2
+    course_jurisdiction = (
+        CoursePage.objects.filter(path=page.path[: -depth * STEP])
+        .values_list("jurisdiction", flat=True)
+        .first()
+    )
+    if course_jurisdiction is not None and not course_applies(course_jurisdiction, jurisdiction):
+        return True
+    if not audience_includes(page.audience, jurisdiction):
+        return True
+    if isinstance(page, LessonPage):
+        module_audience = (
+            ModulePage.objects.filter(path=page.path[:-STEP])
+            .values_list("audience", flat=True)
+            .first()
+        )
+        return not audience_includes(module_audience, jurisdiction)
+    return False
 
 
 def current_enrolment(user: User, course_id: int) -> Enrolment | None:
@@ -126,6 +243,8 @@ class CourseState:
     passed: frozenset[int]
     progress: Progress
     assessment_passed: bool = False
+    # The course's whole structure with audiences (the outline is the officer's cut of it).
+    content: CourseContent | None = None
 
     @property
     def is_complete(self) -> bool:
@@ -135,9 +254,17 @@ class CourseState:
     def started(self) -> bool:
         return self.enrolment is not None
 
+    @property
+    def jurisdiction(self) -> str | None:
+        return self.outline.jurisdiction
+
 
 def course_state(user: User, course: CoursePage) -> CourseState:
-    outline = course_outline(course)
+    """The officer's standing in the course, against the outline for their jurisdiction as it
+    is now: an officer who moves force is measured against the new outline at once, while a
+    recorded completion stays complete."""
+    content = course_contents([course])[course.pk]
+    outline = outline_for(content, officer_jurisdiction(user))
     enrolment = current_enrolment(user, course.pk)
     completed = completed_lessons(enrolment) if enrolment and not enrolment.is_complete else set()
     passed = passes_counted(user, outline, enrolment)
@@ -152,6 +279,7 @@ def course_state(user: User, course: CoursePage) -> CourseState:
         and enrolment is not None
         and not enrolment.is_complete
         and assessment_passed(enrolment),
+        content=content,
     )
 
 
@@ -185,7 +313,15 @@ def course_view(*, user: User, course: CoursePage) -> dict[str, Any]:
             }
         )
     # "About N minutes": the sum of the live lessons, not the course's old typed-in field.
-    return {"state": state, "modules": modules, "minutes": minutes[course.pk]}
+    return {
+        "state": state,
+        "modules": modules,
+        "minutes": minutes[course.pk],
+        "jurisdiction_label": Jurisdiction(state.jurisdiction).label if state.jurisdiction else "",
+        "jurisdiction_unknown": jurisdiction_unknown_message()
+        if state.outline.jurisdiction_unknown
+        else "",
+    }
 
 
 def module_view(*, user: User, module: ModulePage) -> dict[str, Any]:
@@ -209,6 +345,7 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
 
         lesson_visit_record(user=request.user, lesson=lesson, enrolment=state.enrolment)
     checks = lesson_checks(request=request, lesson=lesson, state=state, preview=preview)
+    withheld = set() if preview else withheld_scenarios(state, lesson.pk)
     order = [ref.id for ref in state.outline.lessons]
     ref = next((r for r in state.outline.lessons if r.id == lesson.pk), None)
     position = order.index(lesson.pk) if lesson.pk in order else None
@@ -219,7 +356,11 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
     pages = {p.pk: p for p in Page.objects.filter(pk__in=[i for i in neighbours.values() if i])}
     warning = lesson.content_warning()
     return {
-        "scenario_status": _scenario_status(request.user, lesson.placed_scenario_ids(), state),
+        "scenario_status": _scenario_status(
+            request.user, [i for i in lesson.placed_scenario_ids() if i not in withheld], state
+        ),
+        # Scenarios placed in the lesson for other jurisdictions: not shown to this officer.
+        "withheld_scenario_ids": withheld,
         "course": course,
         "module": module,
         "state": state,
@@ -238,6 +379,15 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
         and request.GET.get("warning") != "accepted"
         and not getattr(request, "is_preview", False),
     }
+
+
+def withheld_scenarios(state: CourseState, lesson_id: int) -> set[int]:
+    """The scenarios placed in the lesson whose audience leaves out the officer: the lesson
+    page does not show them and nothing requires them."""
+    lesson = state.content.lesson(lesson_id) if state.content else None
+    if lesson is None:
+        return set()
+    return {s.id for s in lesson.scenarios if not audience_includes(s.audience, state.jurisdiction)}
 
 
 def _scenario_status(
@@ -268,8 +418,15 @@ def enrolments_summary(user: User) -> dict[str, Any]:
         if enrolment.is_complete:
             completed_runs.append(enrolment)
         latest.setdefault(enrolment.course_id, enrolment)
-    courses = [e.course for e in latest.values() if e.course.live]
-    outlines = outlines_for(courses)
+    jurisdiction = officer_jurisdiction(user)
+    # A course now for another jurisdiction (the officer moved force) is no longer in
+    # progress; its completed runs stay.
+    courses = [
+        e.course
+        for e in latest.values()
+        if e.course.live and not course_withheld(e.course.jurisdiction, jurisdiction)
+    ]
+    outlines = outlines_for(courses, jurisdiction=jurisdiction)
     open_ids = [e.pk for e in latest.values() if not e.is_complete]
     done_by_enrolment: dict[int, set[int]] = {}
     for enrolment_id, lesson_id in LessonCompletion.objects.filter(
@@ -294,6 +451,69 @@ def enrolments_summary(user: User) -> dict[str, Any]:
         "completed": completed_runs,
         "latest": latest,
     }
+
+
+@dataclass(frozen=True)
+class OfficerCourseProgress:
+    """One officer's progress in one course, against the outline for their jurisdiction."""
+
+    progress: Progress
+    jurisdiction: str | None
+    jurisdiction_unknown: bool
+
+
+def progress_by_officer(
+    *, officers: dict[int, str | None], pairs: Iterable[tuple[int, int]], courses: list[CoursePage]
+) -> dict[tuple[int, int], OfficerCourseProgress]:
+    """For each (user id, course id) in `pairs`: the officer's progress in their open run of
+    the course (none started: 0 done), against the outline for their jurisdiction
+    (`officers`: user id -> jurisdiction). The outlines are computed once per course and
+    jurisdiction, then picked per officer: six queries whatever the number of officers."""
+    pairs = list(pairs)
+    outlines = outlines_by_jurisdiction(courses)
+    user_ids = {user_id for user_id, _course in pairs}
+    enrolments = {
+        (user_id, course_id): (pk, since)
+        for pk, user_id, course_id, since in Enrolment.objects.filter(
+            user_id__in=user_ids, course_id__in=list(outlines), completed_at__isnull=True
+        ).values_list("pk", "user_id", "course_id", "passes_count_after")
+    }
+    done: dict[int, set[int]] = {}
+    for enrolment_id, lesson_id in LessonCompletion.objects.filter(
+        enrolment_id__in=[pk for pk, _since in enrolments.values()]
+    ).values_list("enrolment_id", "lesson_id"):
+        done.setdefault(enrolment_id, set()).add(lesson_id)
+    scenario_ids = {
+        s for by_code in outlines.values() for o in by_code.values() for s in o.scenario_ids
+    }
+    passes: dict[int, dict[int, datetime]] = {}
+    if scenario_ids and enrolments:
+        for user_id, scenario_id, last in (
+            Attempt.objects.filter(
+                user_id__in={u for u, _course in enrolments},
+                scenario_id__in=scenario_ids,
+                passed=True,
+            )
+            .values("user_id", "scenario_id")
+            .annotate(last=Max("finished_at"))
+            .values_list("user_id", "scenario_id", "last")
+        ):
+            passes.setdefault(user_id, {})[scenario_id] = last
+    result: dict[tuple[int, int], OfficerCourseProgress] = {}
+    for user_id, course_id in pairs:
+        if course_id not in outlines:
+            continue
+        jurisdiction = officers.get(user_id)
+        outline = outlines[course_id][jurisdiction]
+        pk, since = enrolments.get((user_id, course_id), (None, None))
+        completed = done.get(pk, set()) if pk is not None else set()
+        passed = counted_passes(passes.get(user_id, {}), since) if pk is not None else set()
+        result[(user_id, course_id)] = OfficerCourseProgress(
+            progress=course_progress(outline, completed, passed),
+            jurisdiction=jurisdiction,
+            jurisdiction_unknown=outline.jurisdiction_unknown,
+        )
+    return result
 
 
 # --- Check questions --------------------------------------------------------------------------

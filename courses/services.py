@@ -26,8 +26,10 @@ from courses.models import (
 )
 from courses.rules import (
     AnswerProblem,
+    CourseOutline,
     check_answer_read,
     course_complete,
+    course_withheld,
     unanswered_checks,
     unpassed_scenarios,
 )
@@ -37,11 +39,13 @@ from courses.selectors import (
     check_answers_in_run,
     check_seed,
     course_outline,
+    jurisdiction_unknown_message,
     lesson_check_questions,
     passes_counted,
 )
 from courses.signals import course_completed
 from officers.models import User
+from officers.selectors import officer_jurisdiction
 
 
 class CompletionRefused(Exception):
@@ -76,11 +80,21 @@ def _live_course_of(lesson: LessonPage) -> CoursePage | None:
     return CoursePage.objects.live().filter(path=lesson.path[: -2 * STEP]).first()
 
 
+def _officer_outline(user: User, course: CoursePage) -> CourseOutline:
+    """The course's outline for the officer's jurisdiction; refused with the reason when their
+    jurisdiction is unknown and the course has jurisdiction-specific parts."""
+    outline = course_outline(course, jurisdiction=officer_jurisdiction(user))
+    if outline.jurisdiction_unknown:
+        raise CompletionRefused(jurisdiction_unknown_message())
+    return outline
+
+
 def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
-    """Record that the officer finished a lesson; complete the course if that was the last."""
+    """Record that the officer finished a lesson of their outline; complete the course if that
+    was the last."""
     lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
     course = _live_course_of(lesson) if lesson else None
-    outline = course_outline(course) if course else None
+    outline = _officer_outline(user, course) if course else None
     ref = next((r for r in outline.lessons if r.id == lesson_id), None) if outline else None
     if lesson is None or course is None or outline is None or ref is None:
         raise CompletionRefused(_("This lesson is not available."), status=404)
@@ -194,8 +208,9 @@ def enrolment_complete(*, enrolment: Enrolment, course: CoursePage) -> None:
 def enrolment_start(*, user: User, course_id: int) -> Enrolment:
     """Start a course, or start it again (a refresher) once the last run is complete."""
     course = CoursePage.objects.live().filter(pk=course_id).first()
-    if course is None:
+    if course is None or course_withheld(course.jurisdiction, officer_jurisdiction(user)):
         raise CompletionRefused(_("This course is not available."), status=404)
+    _officer_outline(user, course)
     with transaction.atomic():
         latest = (
             Enrolment.objects.select_for_update()
@@ -303,13 +318,14 @@ class CheckResult:
     recorded: bool
 
 
-def lesson_live_in_course(lesson_id: int) -> tuple[LessonPage, CoursePage] | None:
-    """The lesson, if it is live in the outline of a live course."""
+def lesson_live_in_course(lesson_id: int, *, user: User) -> tuple[LessonPage, CoursePage] | None:
+    """The lesson, if it is live in the officer's outline of a live course."""
     lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
     course = _live_course_of(lesson) if lesson else None
     if lesson is None or course is None:
         return None
-    if not any(ref.id == lesson.pk for ref in course_outline(course).lessons):
+    outline = course_outline(course, jurisdiction=officer_jurisdiction(user))
+    if not any(ref.id == lesson.pk for ref in outline.lessons):
         return None
     return lesson, course
 
@@ -324,7 +340,7 @@ def check_answer_record(
     course the answer is checked but not recorded. Anything wrong raises CheckRefused and
     changes nothing.
     """
-    found = lesson_live_in_course(lesson_id)
+    found = lesson_live_in_course(lesson_id, user=user)
     if found is None:
         raise CheckRefused(_("This lesson is not available."), status=404)
     lesson, course = found

@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import CoursePage, LessonPage
-from courses.selectors import CHECK_ERROR_KEY, PRACTICE_KEY, course_state
+from courses.selectors import (
+    CHECK_ERROR_KEY,
+    PRACTICE_KEY,
+    course_state,
+    courses_open_to,
+    lessons_open_to,
+)
 from courses.services import (
     CheckRefused,
     CompletionRefused,
@@ -39,7 +45,7 @@ def lesson_complete_view(request: HttpRequest, lesson_id: int) -> HttpResponse:
         result = lesson_mark_complete(user=request.user, lesson_id=lesson_id)
     except CompletionRefused as exc:
         lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
-        placed = lesson_live_in_course(lesson_id) if exc.already_done else None
+        placed = lesson_live_in_course(lesson_id, user=request.user) if exc.already_done else None
         if placed is not None:
             # A second press, or "complete and continue" after a scenario: go on.
             messages.info(request, exc.message)
@@ -64,8 +70,12 @@ def lesson_complete_view(request: HttpRequest, lesson_id: int) -> HttpResponse:
 @require_GET
 def course_continue_view(request: HttpRequest, course_id: int) -> HttpResponse:
     """Go to the first unfinished lesson of the course (or the course page when done)."""
-    course = get_object_or_404(CoursePage.objects.live(), pk=course_id)
+    course = get_object_or_404(
+        courses_open_to(request.user, CoursePage.objects.live()), pk=course_id
+    )
     state = course_state(request.user, course)
+    if state.outline.jurisdiction_unknown:
+        return redirect(course.url)  # which says why the officer cannot complete it
     if state.is_complete or state.progress.next_lesson_id is None:
         # Every lesson done but the final assessment still to pass: go straight to it.
         waiting = state.progress.complete and state.outline.assessment and not state.is_complete
@@ -89,7 +99,9 @@ def course_start_view(request: HttpRequest, course_id: int) -> HttpResponse:
 @require_GET
 def search_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    results = LessonPage.objects.live().search(query) if query else LessonPage.objects.none()
+    # Only the lessons of the officer's own outlines: never another jurisdiction's.
+    lessons = LessonPage.objects.live().filter(pk__in=lessons_open_to(request.user))
+    results = lessons.search(query) if query else LessonPage.objects.none()
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(request, "courses/search.html", {"query": query, "results": page})
 
@@ -115,7 +127,7 @@ def lesson_check_view(request: HttpRequest, lesson_id: int) -> HttpResponse:
             chosen=[value[:64] for value in request.POST.getlist("chosen")[:20]],
         )
     except CheckRefused as exc:
-        found = lesson_live_in_course(lesson_id)
+        found = lesson_live_in_course(lesson_id, user=request.user)
         if found is None:
             return refused(request, CompletionRefused(exc.message, status=exc.status))
         request.session[CHECK_ERROR_KEY] = {"question": exc.question, "message": exc.message}

@@ -10,6 +10,7 @@ in one place, `courses.rules`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -62,6 +63,16 @@ class JurisdictionsField(models.JSONField):
         if isinstance(value, list | tuple | set):
             value = [code for code in Jurisdiction.values if code in set(value)]
         return super().get_prep_value(value)
+
+
+def audience_includes(audience: Iterable[str] | None, jurisdiction: str | None) -> bool:
+    """Whether content with this audience is for officers of `jurisdiction`. An empty audience
+    is for everyone; an officer whose jurisdiction is unknown (None) gets only that.
+
+    The primitive under `courses.rules` (which builds each officer's outline from it); here so
+    that the scenario player, below courses, refuses the same scenarios."""
+    codes = tuple(audience or ())
+    return not codes or (jurisdiction is not None and jurisdiction in codes)
 
 
 def jurisdictions_label(codes: list[str] | tuple[str, ...]) -> str:

@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
+from officers.jurisdictions import audience_includes
 from officers.models import User
+from officers.selectors import officer_jurisdiction
 from scenarios import engine
 from scenarios.mapping import stream_from_scenario
 from scenarios.models import Attempt, AttemptChoice, Scenario, engine_for_revision
@@ -50,7 +52,12 @@ def _finish(attempt: Attempt, scenario: engine.Scenario, state: engine.AttemptSt
 def attempt_start(*, user: User, scenario_id: int, lesson_id: int | None = None) -> Attempt:
     """Resume the officer's unfinished attempt, or start a new one on the live revision."""
     scenario = Scenario.objects.filter(pk=scenario_id, live=True).first()
-    if scenario is None or scenario.live_revision_id is None:
+    if (
+        scenario is None
+        or scenario.live_revision_id is None
+        # Another jurisdiction's scenario looks exactly like a missing one.
+        or not audience_includes(scenario.audience, officer_jurisdiction(user))
+    ):
         raise PlayRefused(_("This scenario is not available."), status=404)
     with transaction.atomic():
         open_attempt = (

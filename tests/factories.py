@@ -92,14 +92,30 @@ def make_course(
     return course
 
 
-def add_lesson(module, title: str, *, slug: str, body: list | None = None):  # noqa: ANN001, ANN201
+def add_lesson(  # noqa: ANN201
+    module,  # noqa: ANN001
+    title: str,
+    *,
+    slug: str,
+    body: list | None = None,
+    audience: list[str] | None = None,
+):
+    """A published lesson; `audience`: the jurisdiction codes it is for (None: all)."""
     from courses.models import LessonPage
 
     lesson = LessonPage(
         title=title,
         slug=slug,
         body=body or [{"type": "text", "value": f"<p>Teaching text for {title}.</p>"}],
+        audience=list(audience or []),
     )
     module.add_child(instance=lesson)
     lesson.save_revision().publish()
     return lesson
+
+
+def set_jurisdiction(force: Unit, code: str) -> Unit:
+    """Give a force (and so every unit and officer under it) a jurisdiction."""
+    force.jurisdiction = code
+    force.save(update_fields=["jurisdiction"])
+    return force

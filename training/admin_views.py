@@ -27,9 +27,16 @@ from wagtail.admin.widgets.button import Button
 
 from certificates.models import Certificate
 from courses.models import Enrolment
+from courses.selectors import progress_by_officer
+from officers.jurisdictions import Jurisdiction
 from officers.models import OfficerProfile, OutgoingEmail, Unit
 from officers.params import parse_id
-from officers.selectors import led_unit_paths, officers_visible_to, subtree_q
+from officers.selectors import (
+    led_unit_paths,
+    officer_jurisdiction,
+    officers_visible_to,
+    subtree_q,
+)
 from scenarios.models import Attempt
 from training.assignments import assignment_rule_create
 from training.exports import CellSafeExport, stream_csv, xlsx_file, xlsx_response
@@ -117,6 +124,7 @@ class OverdueView(TrainingIndexView):
         return (
             super()
             .get_base_queryset()
+            .applying()
             .filter(current=True, completed_at__isnull=True, due_on__lt=today)
             .select_related("user", "course")
         )
@@ -363,14 +371,25 @@ class TranscriptView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
             officers_visible_to(self.request.user), user_id=self.kwargs["user_id"]
         )
         user = profile.user
+        jurisdiction = officer_jurisdiction(user)
+        enrolments = list(
+            Enrolment.objects.filter(user=user).select_related("course").order_by("-started_at")
+        )
+        # Open runs, measured against the outline for the officer's jurisdiction as it is now.
+        open_runs = [e for e in enrolments if not e.is_complete]
+        progress = progress_by_officer(
+            officers={user.pk: jurisdiction},
+            pairs=[(user.pk, e.course_id) for e in open_runs],
+            courses=[e.course for e in open_runs],
+        )
         context.update(
             profile=profile,
+            jurisdiction_label=Jurisdiction(jurisdiction).label if jurisdiction else "",
+            progress={course_id: found for (_user, course_id), found in progress.items()},
             assignments=Assignment.objects.filter(user=user)
             .select_related("course")
             .order_by("-assigned_at"),
-            enrolments=Enrolment.objects.filter(user=user)
-            .select_related("course")
-            .order_by("-started_at"),
+            enrolments=enrolments,
             attempts=Attempt.objects.filter(user=user)
             .select_related("scenario")
             .order_by("-started_at"),

@@ -33,6 +33,7 @@ from wagtail.log_actions import registry as log_action_registry
 
 from certificates.models import Certificate
 from certificates.selectors import certificates_visible_to
+from courses.models import LocalInformation
 from officers.models import Invitation, OfficerProfile, Unit, User
 from officers.selectors import led_unit_paths, officers_visible_to, subtree_q, units_visible_to
 from training.admin_views import log_export
@@ -67,6 +68,8 @@ SCOPED_MODELS: dict[type[Model], ScopeRule] = {
     Certificate: certificates_visible_to,
     AssignmentRule: _visible_rules,
     Assignment: _visible_assignments,
+    # Leads edit their own forces' and divisions' local information, never another's.
+    LocalInformation: lambda user: LocalInformation.objects.filter(unit__in=units_visible_to(user)),
 }
 
 

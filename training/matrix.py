@@ -18,6 +18,7 @@ from wagtail.models import Page
 
 from certificates.models import Certificate
 from courses.models import CoursePage, LessonCompletion, LessonPage
+from courses.selectors import progress_by_officer
 from officers.models import OfficerProfile, Unit, User
 from officers.selectors import led_unit_paths, subtree_q, user_can_manage_unit
 from training.models import OFFICER_UNIT_PATH, Assignment
@@ -32,6 +33,11 @@ class Cell:
     not_started: int = 0
     overdue: int = 0
     expiring: int = 0
+    # An officer's row only: lessons done of those in the outline for their jurisdiction, and
+    # whether their jurisdiction is unknown on a course that needs it (they cannot complete).
+    lessons_done: int | None = None
+    lessons_total: int | None = None
+    jurisdiction_unknown: bool = False
 
     @property
     def percent(self) -> int:
@@ -105,7 +111,7 @@ def completion_matrix(user: User, *, unit: Unit | None = None, today: date | Non
     units, leaf = _row_units(user, unit)
     rows: list[Row] = []
     if leaf and unit is not None:
-        rows = _officer_rows(unit, today)
+        rows = _officer_rows(unit, today, courses)
     else:
         by_path = {u.path: Row(label=u.name, unit=u, drill=True) for u in units}
         direct = Row(label=f"Directly in {unit.name}", unit=unit) if unit else None
@@ -114,9 +120,8 @@ def completion_matrix(user: User, *, unit: Unit | None = None, today: date | Non
         for length in sorted({len(u.path) for u in units}):
             roots = [unit.path] if unit else [u.path for u in units if len(u.path) == length]
             grouped = (
-                Assignment.objects.filter(
-                    subtree_q(roots, OFFICER_UNIT_PATH), current=True, course__in=courses
-                )
+                Assignment.objects.applying()
+                .filter(subtree_q(roots, OFFICER_UNIT_PATH), current=True, course__in=courses)
                 .annotate(key=Substr(OFFICER_UNIT_PATH, 1, length))
                 .values("key", "course_id")
                 .annotate(**_counts(today))
@@ -148,16 +153,27 @@ def completion_matrix(user: User, *, unit: Unit | None = None, today: date | Non
     return Matrix(unit=unit, ancestors=ancestors, courses=courses, rows=rows, totals=totals)
 
 
-def _officer_rows(unit: Unit, today: date) -> list[Row]:
+def _officer_rows(unit: Unit, today: date, courses: list[CoursePage]) -> list[Row]:
+    """One row per officer placed on `unit`, each counted against their own outline: a course
+    limited to another jurisdiction is not counted, and progress is lessons done of the
+    lessons their jurisdiction requires (the outlines computed once per course and
+    jurisdiction, then picked per officer)."""
     profiles = {
         p.user_id: p
         for p in OfficerProfile.objects.filter(unit=unit)
-        .select_related("user")
+        .select_related("user", "force")
         .order_by("user__last_name", "user__first_name")
     }
+    unit_force = unit.get_force()
+    jurisdictions = {
+        uid: ((p.force or unit_force).jurisdiction or None) for uid, p in profiles.items()
+    }
     rows = {uid: Row(label=str(p.user), officer=p) for uid, p in profiles.items()}
-    for a in Assignment.objects.filter(current=True, user_id__in=list(profiles)).only(
-        "user_id", "course_id", "due_on", "started_at", "completed_at"
+    pairs: list[tuple[int, int]] = []
+    for a in (
+        Assignment.objects.applying()
+        .filter(current=True, user_id__in=list(profiles))
+        .only("user_id", "course_id", "due_on", "started_at", "completed_at")
     ):
         cell = rows[a.user_id].cell(a.course_id)
         cell.total += 1
@@ -169,6 +185,15 @@ def _officer_rows(unit: Unit, today: date) -> list[Row]:
             cell.in_progress += 1
         else:
             cell.not_started += 1
+        if not a.completed_at:
+            pairs.append((a.user_id, a.course_id))
+    for (user_id, course_id), found in progress_by_officer(
+        officers=jurisdictions, pairs=pairs, courses=courses
+    ).items():
+        cell = rows[user_id].cell(course_id)
+        cell.lessons_done = found.progress.done
+        cell.lessons_total = found.progress.total
+        cell.jurisdiction_unknown = found.jurisdiction_unknown
     for user_id, course_id in (
         Certificate.objects.expiring(on=today)
         .filter(user_id__in=list(profiles))
@@ -176,6 +201,9 @@ def _officer_rows(unit: Unit, today: date) -> list[Row]:
     ):
         rows[user_id].cell(course_id).expiring += 1
     return list(rows.values())
+
+
+JURISDICTION_UNKNOWN_NOTE = "Jurisdiction not set: cannot complete"
 
 
 def matrix_csv_rows(matrix: Matrix) -> list[list[object]]:
@@ -191,6 +219,9 @@ def matrix_csv_rows(matrix: Matrix) -> list[list[object]]:
             "Overdue",
             "Expiring",
             "Percent complete",
+            "Lessons done",
+            "Lessons required",
+            "Note",
         ]
     ]
     for row in [*matrix.rows, matrix.totals]:
@@ -207,6 +238,9 @@ def matrix_csv_rows(matrix: Matrix) -> list[list[object]]:
                     c.overdue,
                     c.expiring,
                     c.percent,
+                    "" if c.lessons_done is None else c.lessons_done,
+                    "" if c.lessons_total is None else c.lessons_total,
+                    JURISDICTION_UNKNOWN_NOTE if c.jurisdiction_unknown else "",
                 ]
             )
     return lines

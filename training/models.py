@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import CoursePage
+from courses.rules import ALL_JURISDICTIONS
 
 
 class AssignmentRule(models.Model):
@@ -59,6 +61,21 @@ class AssignmentRule(models.Model):
 OFFICER_UNIT_PATH = "user__officer__unit__path"
 
 
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def applying(self) -> AssignmentQuerySet:
+        """Leave out assignments of a course limited to another jurisdiction than the
+        officer's force's (`courses.rules.course_withheld` as a filter; a test checks that the
+        two agree). They stay in the database: an officer who moves back is counted again. An
+        officer whose jurisdiction is unknown keeps them, to be seen as not done."""
+        force_jurisdiction = "user__officer__force__jurisdiction"
+        return self.filter(
+            Q(course__jurisdiction__in=[ALL_JURISDICTIONS, ""])
+            | Q(user__officer__force__isnull=True)
+            | Q(**{force_jurisdiction: ""})
+            | Q(course__jurisdiction=F(force_jurisdiction))
+        )
+
+
 class Assignment(models.Model):
     """One officer asked to do one course by a date. `current` marks the latest per officer and
     course, which is what the matrix, lists and reminders count."""
@@ -89,6 +106,8 @@ class Assignment(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     current = models.BooleanField(default=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("assignment")

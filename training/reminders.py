@@ -89,9 +89,12 @@ def send_reminders(*, today: date | None = None) -> ReminderRun:
     hand the outbox's due retries to the task worker. Sends nothing itself."""
     today = today or timezone.localdate()
     run = ReminderRun(refreshers_assigned=refresher_assignments_sync(today))
-    open_assignments = Assignment.objects.filter(
-        current=True, completed_at__isnull=True, user__is_active=True, course__live=True
-    ).select_related("user", "course")
+    # Never a reminder for a course limited to another jurisdiction than the officer's.
+    open_assignments = (
+        Assignment.objects.applying()
+        .filter(current=True, completed_at__isnull=True, user__is_active=True, course__live=True)
+        .select_related("user", "course")
+    )
     batches = {
         Reminder.Kind.ASSIGNED: open_assignments.filter(due_on__gte=today),
         Reminder.Kind.DUE_SOON: open_assignments.filter(
