@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q, Subquery
+from django.db.models.functions import Coalesce, Substr
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 
+from officers.jurisdictions import Jurisdiction
+from officers.models import OfficerProfile, Unit, User
+from officers.selectors import officer_jurisdiction
 from scenarios.blocks import ScenarioBlock
 
 RICH_TEXT_FEATURES = ["h3", "bold", "italic", "ol", "ul", "link"]
@@ -136,6 +142,180 @@ class CitationBlock(blocks.StructBlock):
         description = _("A source the lesson draws on")
 
 
+# --------------------------------------------------------------- whose text a page shows
+
+# The request attributes the blocks read: the jurisdiction (set by a "view as" preview, else
+# the officer's, computed once) and the officer's force-local texts (one query per page).
+JURISDICTION_ATTR = "pathways_jurisdiction"
+LOCAL_TEXTS_ATTR = "pathways_local_texts"
+_UNSET = object()
+
+# LessonPage's "view as" preview modes: mode name -> the jurisdiction the blocks show.
+NO_JURISDICTION_MODE = "no_jurisdiction"
+PREVIEW_MODES: list[tuple[str, Any]] = [
+    (Jurisdiction.SCOTLAND.value, _("As an officer in Scotland")),
+    (Jurisdiction.ENGLAND_WALES.value, _("As an officer in England and Wales")),
+    (Jurisdiction.NORTHERN_IRELAND.value, _("As an officer in Northern Ireland")),
+    (NO_JURISDICTION_MODE, _("As an officer whose force has no jurisdiction set")),
+]
+
+
+def preview_jurisdiction(mode_name: str) -> str | None:
+    """The jurisdiction a preview mode shows; an unknown mode (an old link) the first one's."""
+    if mode_name == NO_JURISDICTION_MODE:
+        return None
+    return mode_name if mode_name in Jurisdiction.values else PREVIEW_MODES[0][0]
+
+
+def set_request_jurisdiction(request: HttpRequest, code: str | None) -> None:
+    """Show this request's blocks as for an officer in `code` (None: no jurisdiction)."""
+    setattr(request, JURISDICTION_ATTR, code)
+
+
+def request_jurisdiction(request: HttpRequest | None) -> str | None:
+    """The jurisdiction whose text this request's blocks show: the one a preview set, else the
+    signed-in officer's (officers.selectors.officer_jurisdiction), looked up once per request."""
+    if request is None:
+        return None
+    code = getattr(request, JURISDICTION_ATTR, _UNSET)
+    if code is _UNSET:
+        user = getattr(request, "user", None)
+        code = officer_jurisdiction(user) if user is not None else None
+        set_request_jurisdiction(request, code)
+    return code  # type: ignore[return-value]
+
+
+def local_texts_for(user: User) -> dict[str, str]:
+    """The published force-local text of each kind for this officer: their division's (the
+    unit at depth 2 above or at their unit) over their force's, never another force's. One
+    query, whatever the number of kinds."""
+    from courses.models import LocalInformation  # models import this module
+
+    if not user.is_authenticated:
+        return {}
+    step = Unit.steplen
+    home = Subquery(
+        OfficerProfile.objects.filter(user_id=user.pk)
+        .annotate(home=Coalesce("unit__path", "force__path"))
+        .values("home")[:1]
+    )
+    rows = (
+        LocalInformation.objects.filter(live=True)
+        .filter(
+            Q(unit__depth=1, unit__path=Substr(home, 1, step))
+            | Q(unit__depth=2, unit__path=Substr(home, 1, 2 * step))
+        )
+        .values_list("kind", "unit__depth", "body")
+    )
+    best: dict[str, tuple[int, str]] = {}
+    for kind, depth, body in rows:
+        if kind not in best or depth > best[kind][0]:
+            best[kind] = (depth, body)
+    return {kind: body for kind, (_depth, body) in best.items()}
+
+
+def request_local_texts(request: HttpRequest | None) -> dict[str, str]:
+    """local_texts_for the request's officer, looked up once per request."""
+    if request is None or getattr(request, "user", None) is None:
+        return {}
+    texts = getattr(request, LOCAL_TEXTS_ATTR, None)
+    if texts is None:
+        texts = local_texts_for(request.user)
+        setattr(request, LOCAL_TEXTS_ATTR, texts)
+    return texts
+
+
+def _is_preview(parent_context: Any) -> tuple[Any, bool]:
+    """The request, and whether this is an author's preview: of a page (`is_preview`) or of
+    the block alone in the block chooser (Wagtail passes `block_def` only there)."""
+    context = parent_context or {}
+    request = context.get("request")
+    return request, bool(getattr(request, "is_preview", False)) or "block_def" in context
+
+
+class JurisdictionSwitchBlock(blocks.StructBlock):
+    """One heading, a text per jurisdiction: each officer is sent only their own."""
+
+    heading = blocks.CharBlock(label=_("Heading"), max_length=120)
+    scotland = blocks.RichTextBlock(
+        label=_("For officers in Scotland"), features=RICH_TEXT_FEATURES
+    )
+    england_wales = blocks.RichTextBlock(
+        label=_("For officers in England and Wales"), features=RICH_TEXT_FEATURES
+    )
+    northern_ireland = blocks.RichTextBlock(
+        label=_("For officers in Northern Ireland"),
+        features=RICH_TEXT_FEATURES,
+        required=False,
+        help_text=_("Optional. Officers in Northern Ireland are told it is not written yet."),
+    )
+
+    class Meta:
+        icon = "site"
+        template = "blocks/jurisdiction_switch_block.html"
+        description = _(
+            "The same heading with different text for Scotland and for England and Wales: "
+            "each officer sees only their own"
+        )
+        preview_value = {
+            "heading": "Diverting a person found with drugs",
+            "scotland": "<p>Consider a Recorded Police Warning.</p>",
+            "england_wales": "<p>Consider a community resolution or a diversion scheme.</p>",
+        }
+
+    def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
+        request, preview = _is_preview(parent_context)
+        context = super().get_context(value, parent_context=parent_context)
+        code = (
+            PREVIEW_MODES[0][0]
+            if preview and request is not None and not hasattr(request, JURISDICTION_ATTR)
+            else request_jurisdiction(request)
+        )
+        # Only the officer's own text goes to the template: the others are never sent.
+        context["jurisdiction"] = code
+        context["jurisdiction_label"] = Jurisdiction(code).label if code else ""
+        context["text"] = value.get(code) if code else None
+        context["preview"] = preview
+        return context
+
+
+def _local_kinds() -> list[tuple[str, str]]:
+    from courses.models import LocalInformation  # models import this module
+
+    return list(LocalInformation.Kind.choices)
+
+
+class LocalInformationBlock(blocks.StructBlock):
+    """Force-local information (courses.models.LocalInformation) of one kind: the officer's
+    division's published text, else their force's, else an honest "not set yet"."""
+
+    kind = blocks.ChoiceBlock(label=_("Kind of local information"), choices=_local_kinds)
+    lead_in = blocks.CharBlock(
+        label=_("Lead-in sentence"),
+        required=False,
+        max_length=300,
+        help_text=_("Optional, shown before the force's text."),
+    )
+
+    class Meta:
+        icon = "home"
+        template = "blocks/local_information_block.html"
+        description = _(
+            "Your force's own information of one kind (set by training leads under Local "
+            "information): each officer sees their division's or force's"
+        )
+        preview_value = {"kind": "arrest_referral", "lead_in": "Where to refer someone locally:"}
+
+    def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
+        request, preview = _is_preview(parent_context)
+        context = super().get_context(value, parent_context=parent_context)
+        kind = value.get("kind") or ""
+        context["kind_label"] = dict(_local_kinds()).get(kind, kind)
+        context["preview"] = preview
+        context["text"] = "" if preview else request_local_texts(request).get(kind, "")
+        return context
+
+
 class LessonStreamBlock(blocks.StreamBlock):
     text = blocks.RichTextBlock(
         label=_("Text"), features=RICH_TEXT_FEATURES, template="blocks/text_block.html"
@@ -147,6 +327,8 @@ class LessonStreamBlock(blocks.StreamBlock):
     content_warning = ContentWarningBlock()
     citation = CitationBlock()
     scenario = ScenarioBlock()
+    jurisdiction_switch = JurisdictionSwitchBlock()
+    local_information = LocalInformationBlock()
 
     class Meta:
         block_counts = {"content_warning": {"max_num": 1}}

@@ -29,6 +29,12 @@ GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "training.view_assignment",
         "training.add_assignmentrule",
         "training.view_reminder",
+        # Force-local information, for the units they lead only (courses.wagtail_hooks).
+        "courses.add_localinformation",
+        "courses.change_localinformation",
+        "courses.delete_localinformation",
+        "courses.publish_localinformation",
+        "courses.view_localinformation",
     ),
     Role.AUTHOR: (
         "wagtailadmin.access_admin",

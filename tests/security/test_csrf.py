@@ -241,6 +241,17 @@ CASES = [
     ),
     Case("wagtailadmin_logout", "administrator", lambda f: "/admin/logout/"),
     Case(
+        "officer_profile",
+        "newcomer",
+        lambda f: "/account/profile/",
+        lambda f: {
+            "force": f("org").force.pk,
+            "unit": f("org").dundee.pk,
+            "service_number": "NEW001",
+        },
+        needs=("org",),
+    ),
+    Case(
         "courses:assessment_start",
         "learner",
         lambda f: f"/learning/courses/{f('exam').course_id}/assessment/start/",
@@ -260,6 +271,19 @@ CASES = [
         needs=("answered_exam",),
     ),
 ]
+
+
+@pytest.fixture
+def newcomer(db):  # noqa: ANN001, ANN201
+    """A learner who signed up and has not yet said which force and unit they serve in."""
+    from officers.models import OfficerProfile, Role
+    from officers.services import user_set_role
+    from tests.factories import UserFactory
+
+    user = UserFactory(email="newcomer@police.scot")
+    OfficerProfile.objects.create(user=user)
+    user_set_role(user=user, role=Role.LEARNER)
+    return user
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ DOCUMENTS = r"documents/^(\d+)/(.*)$"  # wagtaildocs_serve
 AREAS = {
     "admin/": "the Wagtail admin, ours and Wagtail's: staff only, each view scoped",
     "accounts/": "allauth: signing in and up; the signed-in officer's own account",
+    "account/": "the signed-in officer's own force, unit and service number (first sign-in)",
     "learning/": "the learner's own courses",
     "scenarios/": "the learner's own scenario attempts",
     "certificates/": "the learner's own certificates; the public check of one",
@@ -121,6 +122,12 @@ ALLOWED = [
         "collection would restrict them): course material, never officer data",
     ),
     Allowed(("admin/sprite/", "admin/jsi18n/"), ROLES, "the admin's icons and translations"),
+    Allowed(
+        ("account/profile/",),
+        SIGNED_IN,
+        "the requester's own profile (force, unit, service number): no route takes another "
+        "officer",
+    ),
     Allowed(
         (f"{FRONT_END} course", "learning/", "learning/search/"),
         SIGNED_IN,
@@ -225,6 +232,16 @@ ALLOWED = [
         "a lead's listings, reports and import, scoped to the units they lead (officers."
         "selectors): the victim is not in East, so none of this shows them",
     ),
+    Allowed(
+        (
+            "admin/snippets/courses/localinformation/",
+            "admin/snippets/courses/localinformation/results/",
+            "admin/snippets/courses/localinformation/add/",
+        ),
+        (LEAD,),
+        "force-local information: a lead lists and adds it for the units they lead only "
+        "(courses.wagtail_hooks); North's, the victim's division's, is a 404 to East's lead",
+    ),
 ]
 
 
@@ -304,6 +321,7 @@ class World:
     collection: Collection
     assessment: Any = None
     bank_question: Any = None
+    local_information: Any = None
 
 
 @pytest.fixture
@@ -339,6 +357,7 @@ def world(learner, org, certified, attempt, scenario, course, north_lead) -> Wor
         collection=Collection.get_first_root_node().add_child(name="Lesson images"),
         assessment=victim_assessment(learner, certified),
         bank_question=bank_question_on(course),
+        local_information=local_information_for(org.north),
     )
 
 
@@ -359,6 +378,18 @@ def bank_question_on(course: CoursePage) -> Any:
     question.save_revision().publish()
     question.save_revision()
     return question
+
+
+def local_information_for(unit: Unit) -> Any:
+    """The victim's division's published local information (with two revisions): East's lead
+    must not reach it."""
+    from courses.models import LocalInformation
+
+    item = LocalInformation(unit=unit, kind="arrest_referral", body="North: call the DIP team.")
+    item.save()
+    item.save_revision().publish()
+    item.save_revision()
+    return item
 
 
 def victim_assessment(learner: User, certified: Any) -> Any:
@@ -416,6 +447,13 @@ PARAMS: list[tuple[str, str, Value]] = [
         "revision_id",
         "admin/snippets/courses/bankquestion/",
         lambda w: w.bank_question.latest_revision_id,
+    ),
+    ("pk", "admin/snippets/courses/localinformation/", lambda w: w.local_information.pk),
+    ("pk", "admin/snippets/choose/courses/localinformation/", lambda w: w.local_information.pk),
+    (
+        "revision_id",
+        "admin/snippets/courses/localinformation/",
+        lambda w: w.local_information.latest_revision_id,
     ),
     ("pk", "admin/pages/", lambda w: w.course.pk),
     ("pk", "admin/api/main/^pages/", lambda w: w.course.pk),

@@ -28,7 +28,7 @@ from wagtail.models import ModelLogEntry
 
 from certificates.models import Certificate
 from certificates.services import certificate_revoke
-from courses.models import Enrolment
+from courses.models import Enrolment, LocalInformation
 from officers.models import Invitation, OfficerProfile, Role, Unit, User
 from tests.certificates.conftest import complete_course
 from tests.factories import make_officer
@@ -269,7 +269,12 @@ def test_scope_of_each_model(org, north, east, north_lead, course) -> None:  # n
         course=course, officers=[east.officer], due_days=30, by=east.lead
     )
     deleted = make_officer(unit=org.dundee, email="gone@police.scot")
+    local = {
+        unit: LocalInformation.objects.create(unit=unit, kind="welfare", body=f"Ask {unit.name}.")
+        for unit in (org.north, org.east, org.other_force)
+    }
     inside = [
+        local[org.north],
         north.officer.officer,
         north.officer,
         org.tayside,
@@ -286,6 +291,8 @@ def test_scope_of_each_model(org, north, east, north_lead, course) -> None:  # n
         named_east,
         Assignment.objects.get(rule=named_east),
         invitation,
+        local[org.east],
+        local[org.other_force],
     ]
     entries = {obj: log(instance=obj, action="wagtail.edit").pk for obj in inside + outside}
     gone = log(instance=deleted.officer, action="wagtail.edit").pk
