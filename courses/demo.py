@@ -1,7 +1,10 @@
-"""Load courses from the JSON files in courses/demo_content/ (used by seed_demo).
+"""Load courses from the JSON files in courses/demo_content/ (used by seed_demo), and the
+demo forces' local information.
 
 Loading is get-or-create by slug at every level, so running it twice changes nothing and
-never overwrites what an author has since edited.
+never overwrites what an author has since edited. A lesson, module or bank question that
+applies in one jurisdiction only says so in its JSON ("audience": a list of jurisdictions;
+"jurisdiction" on a bank question); a scenario's audience is in SCENARIO_AUDIENCE.
 """
 
 from __future__ import annotations
@@ -15,8 +18,16 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from wagtail.models import GroupPagePermission, Page
 
-from courses.models import BankQuestion, CourseIndexPage, CoursePage, LessonPage, ModulePage
-from officers.models import Role
+from courses.models import (
+    BankQuestion,
+    CourseIndexPage,
+    CoursePage,
+    LessonPage,
+    LocalInformation,
+    ModulePage,
+)
+from officers.jurisdictions import Jurisdiction
+from officers.models import Role, Unit
 from officers.roles import GROUP_NAMES
 from scenarios.demo import demo_scenario
 from scenarios.models import Scenario
@@ -28,6 +39,10 @@ PLACEMENT = {
     "naloxone-and-overdose": "overdose-stairwell.json",
     "direct-measures-and-diversion": "possession-stop.json",
 }
+# scenario file -> the jurisdictions whose law it follows (absent: all). The possession stop
+# is set in Glasgow and turns on Scotland's Recorded Police Warnings. The other scenarios cite
+# Scottish sources but what they teach holds everywhere.
+SCENARIO_AUDIENCE = {"possession-stop.json": [Jurisdiction.SCOTLAND.value]}
 CONTENT_DIR = Path(__file__).resolve().parent / "demo_content"
 DEMO_FILES = ("public_health_approach.json", "naloxone_refresher.json")
 AUTHOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
@@ -111,6 +126,7 @@ def load_course(data: dict[str, Any], index: CourseIndexPage) -> CoursePage:
                     outcomes=[
                         {"type": "outcome", "value": text} for text in module_data["outcomes"]
                     ],
+                    audience=module_data.get("audience", []),
                 ),
             )
         for lesson_data in module_data["lessons"]:
@@ -122,6 +138,7 @@ def load_course(data: dict[str, Any], index: CourseIndexPage) -> CoursePage:
                     title=lesson_data["title"],
                     slug=lesson_data["slug"],
                     summary=lesson_data.get("summary", ""),
+                    audience=lesson_data.get("audience", []),
                     body=lesson_body(lesson_data["body"]),
                 ),
             )
@@ -158,7 +175,8 @@ def load_bank(data: dict[str, Any], course: CoursePage) -> list[BankQuestion]:
         question = BankQuestion(
             course=course,
             module=modules.get(item["module"]),
-            jurisdiction=course.jurisdiction,
+            # A question that states one jurisdiction's law is asked only there.
+            jurisdiction=item.get("jurisdiction", course.jurisdiction),
             prompt=item["prompt"],
             multiple=item["multiple"],
             options=[
@@ -188,7 +206,8 @@ def place_demo_scenarios(course: CoursePage) -> list[Scenario]:
         module = ModulePage.objects.child_of(course).filter(slug=module_slug).first()
         if module is None:
             continue
-        scenario = demo_scenario(filename)
+        audience = SCENARIO_AUDIENCE.get(filename, [])
+        scenario = demo_scenario(filename, audience=audience)
         placed.append(scenario)
         slug = f"practise-{Path(filename).stem}"
         if LessonPage.objects.child_of(module).filter(slug=slug).exists():
@@ -197,6 +216,8 @@ def place_demo_scenarios(course: CoursePage) -> list[Scenario]:
             title=f"Practise: {scenario.title}",
             slug=slug,
             summary="Put the module into practice in a branching scenario.",
+            # The practice lesson is for the officers whose law its scenario follows.
+            audience=audience,
             body=[
                 {
                     "type": "text",
@@ -214,3 +235,84 @@ def place_demo_scenarios(course: CoursePage) -> list[Scenario]:
         module.add_child(instance=lesson)
         lesson.save_revision().publish()
     return placed
+
+
+# --- Force-local information -------------------------------------------------------------------
+# Generic, clearly demo text: where to look, never a real service's name or phone number.
+
+LOCAL_INFORMATION: dict[str, dict[str, str]] = {
+    Jurisdiction.SCOTLAND: {
+        LocalInformation.Kind.ARREST_REFERRAL: (
+            "Demo text. Your force's arrest referral and drug services: see the force "
+            "intranet page 'Arrest referral' or ask custody staff, who keep the current list "
+            "for each custody centre.\n\nOffer a referral to anyone you arrest who may use "
+            "drugs or alcohol, whatever the outcome of the case."
+        ),
+        LocalInformation.Kind.PARTNERSHIP: (
+            "Demo text. Your local Alcohol and Drug Partnership (ADP) plans treatment and "
+            "recovery services with the NHS board, the council and the third sector. Your "
+            "division's partnership lead is named on the force intranet page 'Partnerships'."
+        ),
+        LocalInformation.Kind.OUT_OF_COURT: (
+            "Demo text. Recorded Police Warnings and other direct measures are used under the "
+            "Lord Advocate's guidelines and the force's own procedure. Read the procedure on "
+            "the force intranet ('Direct measures') before you offer one, and ask your "
+            "sergeant if unsure."
+        ),
+        LocalInformation.Kind.WELFARE: (
+            "Demo text. After a difficult incident, talk to your sergeant. Occupational "
+            "health and the employee assistance programme are on the force intranet page "
+            "'Wellbeing'; you can refer yourself."
+        ),
+    },
+    Jurisdiction.ENGLAND_WALES: {
+        LocalInformation.Kind.ARREST_REFERRAL: (
+            "Demo text. Your force's arrest referral service: see the force intranet page "
+            "'Arrest referral' or ask custody staff, who can tell you who works in each "
+            "custody suite and when.\n\nOffer a referral to anyone you arrest who may use "
+            "drugs or alcohol."
+        ),
+        LocalInformation.Kind.PARTNERSHIP: (
+            "Demo text. Your area's combating drugs partnership brings together the council, "
+            "health services, probation and the police. Its police contact is listed on the "
+            "force intranet page 'Partnerships'."
+        ),
+        LocalInformation.Kind.OUT_OF_COURT: (
+            "Demo text. Which out-of-court resolutions and drug diversion options you may "
+            "use depends on your force's policy: read 'Out-of-court resolutions' on the force "
+            "intranet, and check with your sergeant or custody before you offer one."
+        ),
+        LocalInformation.Kind.WELFARE: (
+            "Demo text. After a difficult incident, talk to your sergeant. Occupational "
+            "health, the employee assistance programme and peer support are on the force "
+            "intranet page 'Wellbeing'; you can refer yourself."
+        ),
+    },
+}
+# A division's own text, shown to its officers instead of the force's.
+DIVISION_ARREST_REFERRAL = (
+    "Demo text. In this division, the arrest referral workers are based in the main custody "
+    "suite: custody staff have their hours. The force intranet page 'Arrest referral' has "
+    "the details."
+)
+
+
+@transaction.atomic
+def seed_demo_local_information(*, force: Unit, division: Unit | None = None) -> int:
+    """Give a demo force its local information (published), and one division its own arrest
+    referral text: once; an existing text for a unit and kind is never changed. Returns the
+    number of texts created."""
+    # (A force whose jurisdiction has no demo text, say one an administrator changed, gets none.)
+    known = LOCAL_INFORMATION.get(force.jurisdiction, {})
+    texts = [(force, kind, body) for kind, body in known.items()]
+    if division is not None:
+        texts.append((division, LocalInformation.Kind.ARREST_REFERRAL, DIVISION_ARREST_REFERRAL))
+    created = 0
+    for unit, kind, body in texts:
+        if LocalInformation.objects.filter(unit=unit, kind=kind).exists():
+            continue
+        item = LocalInformation(unit=unit, kind=kind, body=body, live=False)
+        item.save()
+        item.save_revision().publish()
+        created += 1
+    return created

@@ -4,9 +4,12 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from officers.models import Invitation, Unit, User
+from officers.models import Invitation, OfficerProfile, Unit, User
+from officers.services import MAX_SERVICE_NUMBER as SERVICE_NUMBER_MAX
+from officers.services import SERVICE_NUMBER_RE
 
 
 class UnitForm(forms.ModelForm):
@@ -107,3 +110,128 @@ class OfficerCSVForm(forms.Form):
         if b"\x00" in data[:4096]:
             raise forms.ValidationError(_("This is not a text CSV file."))
         return data
+
+
+SERVICE_NUMBER_CHARACTERS = _(
+    "Enter your service number using only letters, digits, '-' and '/', starting with a "
+    "letter or digit."
+)
+
+
+class OfficerProfileForm(forms.Form):
+    """An officer without a force says where they serve: their force, a unit under it (one
+    grouped select, no JavaScript) and their service number, unique within the force.
+
+    `save` changes the officer's profile only when every field is valid; a number another
+    officer registered at the same moment is reported as taken, not raised."""
+
+    force = forms.TypedChoiceField(
+        label=_("Force"),
+        coerce=int,
+        help_text=_("The police force you serve in."),
+        error_messages={
+            "required": _("Choose your force."),
+            "invalid_choice": _("Choose your force from the list."),
+        },
+    )
+    unit = forms.TypedChoiceField(
+        label=_("Unit"),
+        coerce=int,
+        help_text=_(
+            "Your team, division or recruit intake. Units are listed under their force: "
+            "choose one in the force you chose above."
+        ),
+        error_messages={
+            "required": _("Choose your unit."),
+            "invalid_choice": _("Choose your unit from the list."),
+        },
+    )
+    service_number = forms.CharField(
+        label=_("Service number"),
+        max_length=SERVICE_NUMBER_MAX,
+        required=False,
+        help_text=_("As on your warrant card: letters, digits, '-' and '/'."),
+        error_messages={
+            "max_length": _("Enter a service number of at most %(limit_value)d characters."),
+            "null_characters_not_allowed": SERVICE_NUMBER_CHARACTERS,
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, user: User, number_required: bool = True, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.number_required = number_required
+        units = list(Unit.objects.order_by("path").only("pk", "path", "depth", "name", "kind"))
+        names = {unit.path: unit.name for unit in units}
+        self.forces = {u.pk: u for u in units if u.depth == 1}
+        self.units = {u.pk: u for u in units if u.depth > 1}
+        step = Unit.steplen
+        groups: dict[str, list[tuple[int, str]]] = {u.path: [] for u in self.forces.values()}
+        for unit in self.units.values():
+            # The path below the force, e.g. "North / Tayside / Dundee Response".
+            below = [names[unit.path[:end]] for end in range(2 * step, len(unit.path) + 1, step)]
+            groups[unit.path[:step]].append((unit.pk, " / ".join(below)))
+        blank = [("", _("Choose…"))]
+        self.fields["force"].choices = blank + [(f.pk, f.name) for f in self.forces.values()]
+        self.fields["unit"].choices = blank + [
+            (force.name, groups[force.path]) for force in self.forces.values() if groups[force.path]
+        ]
+
+    def clean_service_number(self) -> str:
+        number = self.cleaned_data["service_number"]
+        if not number:
+            if self.number_required:
+                raise forms.ValidationError(_("Enter your service number."))
+            return ""
+        if not SERVICE_NUMBER_RE.fullmatch(number):
+            raise forms.ValidationError(SERVICE_NUMBER_CHARACTERS)
+        return number
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        force = self.forces.get(data.get("force"))  # type: ignore[arg-type]
+        unit = self.units.get(data.get("unit"))  # type: ignore[arg-type]
+        if force is not None and unit is not None and not unit.path.startswith(force.path):
+            self.add_error(
+                "unit",
+                _("%(unit)s is not in %(force)s. Choose a unit listed under %(force)s.")
+                % {"unit": unit.name, "force": force.name},
+            )
+        number = data.get("service_number")
+        if force is not None and number and self._number_taken(force, number):
+            self.add_error("service_number", self._taken_message(force, number))
+        data["force"], data["unit"] = force, unit
+        return data
+
+    def _number_taken(self, force: Unit, number: str) -> bool:
+        others = OfficerProfile.objects.filter(force=force, service_number__iexact=number)
+        return others.exclude(user=self.user).exists()
+
+    @staticmethod
+    def _taken_message(force: Unit, number: str) -> str:
+        return _(
+            "Service number %(number)s is already registered to another officer in %(force)s. "
+            "Check the number; if it is yours, ask your training lead."
+        ) % {"number": number, "force": force.name}
+
+    def save(self) -> OfficerProfile | None:
+        """Write the profile; None (with the error added to the form) if the number was
+        taken meanwhile: the database's unique constraint decides, and nothing changes."""
+        force: Unit = self.cleaned_data["force"]
+        number: str = self.cleaned_data["service_number"]
+        try:
+            with transaction.atomic():
+                profile, _created = OfficerProfile.objects.select_for_update().get_or_create(
+                    user=self.user
+                )
+                if number and self._number_taken(force, number):
+                    raise IntegrityError("service number taken")
+                profile.force = force
+                profile.unit = self.cleaned_data["unit"]
+                profile.service_number = number
+                profile.save()
+        except IntegrityError:
+            self.add_error("service_number", self._taken_message(force, number))
+            return None
+        return profile

@@ -1,5 +1,6 @@
-"""Account middleware: session lifetimes (idle and absolute), and two-factor authentication
-required for training leads, authors and administrators."""
+"""Account middleware: session lifetimes (idle and absolute), two-factor authentication
+required for training leads, authors and administrators, and the profile (force, unit,
+service number) required of learners before they learn."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from officers.models import OfficerProfile, User
 from officers.roles import has_staff_role
 
 SIGNED_IN_AT = "pathways_signed_in_at"
@@ -82,4 +85,61 @@ class StaffMFAMiddleware:
                 ),
             )
             return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
+
+
+def profile_of(user: User) -> OfficerProfile | None:
+    """The user's officer profile, read once per request (with its force and unit) and kept on
+    the user, so pages that read `user.officer` later make no query for it."""
+    cache = User.officer.related  # the reverse one-to-one's per-instance cache
+    if not cache.is_cached(user):
+        profile = (
+            OfficerProfile.objects.select_related("force", "unit").filter(user_id=user.pk).first()
+        )
+        cache.set_cached_value(user, profile)
+    return cache.get_cached_value(user)
+
+
+def profile_incomplete(profile: OfficerProfile | None) -> bool:
+    """A learner must name their force, a unit in it and their service number."""
+    return profile is None or not (profile.force_id and profile.unit_id and profile.service_number)
+
+
+def must_complete_profile(user: User) -> bool:
+    """Signed-in learners whose profile is incomplete; never staff, authors, administrators or
+    training leads (who may sign in with no unit of their own)."""
+    if not user.is_authenticated:
+        return False
+    profile = profile_of(user)
+    if not profile_incomplete(profile):
+        return False
+    if has_staff_role(user):
+        return False
+    return profile is None or not profile.led_units.exists()
+
+
+# Paths a learner with an incomplete profile may still use: allauth's account pages (signing
+# out, confirming an email address, changing the password, two-factor authentication),
+# static and uploaded files, health checks and public certificate verification.
+PROFILE_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/health/", "/certificates/verify/")
+
+
+class OfficerProfileMiddleware:
+    """Send a signed-in learner with no force, unit or service number to the profile page
+    (`officer_profile`), with the page they asked for as a safe `next`, until they give them.
+    Self sign-ups have none: this is their first stop after signing in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        profile_path = reverse("officer_profile")
+        if (
+            request.path != profile_path
+            and not request.path.startswith(PROFILE_EXEMPT_PREFIXES)
+            and must_complete_profile(request.user)
+        ):
+            if request.method in ("GET", "HEAD"):
+                return redirect(f"{profile_path}?{urlencode({'next': request.get_full_path()})}")
+            return redirect(profile_path)
         return self.get_response(request)

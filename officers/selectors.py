@@ -60,3 +60,9 @@ def officer_jurisdiction(user: User) -> str | None:
     if force is None and officer.unit is not None:
         force = officer.unit.get_force()
     return (force.jurisdiction or None) if force is not None else None
+
+
+def force_jurisdictions() -> set[str]:
+    """The jurisdictions the forces have ("" for a force with none set), in one query."""
+    forces = Unit.objects.filter(depth=1).order_by()
+    return set(forces.values_list("jurisdiction", flat=True).distinct())

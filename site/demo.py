@@ -1,4 +1,5 @@
-"""Demo content for `make run`: a force, its units, officers and one account per role.
+"""Demo content for `make run`: two forces (a Scottish one and one in England and Wales), their
+units, officers and one account per role, and each force's local information.
 
 Everything here is get-or-create, so loading it twice changes nothing.
 """
@@ -12,7 +13,8 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
 from certificates.demo import seed_demo_certificates
-from courses.demo import load_demo_courses, place_demo_scenarios
+from courses.demo import load_demo_courses, place_demo_scenarios, seed_demo_local_information
+from officers.jurisdictions import Jurisdiction
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import ensure_role_groups, user_set_role
 from officers.services import unit_get_or_create_path
@@ -20,7 +22,8 @@ from pathways.models import HomePage
 from training.demo import seed_demo_training
 
 DEMO_PASSWORD = "pathways-demo-2026"  # noqa: S105  (written in the README; demo only)
-DEMO_FORCE = "Demo Police Service"
+DEMO_FORCE = "Demo Police Service"  # in Scotland: its units are Scottish places
+EW_FORCE = "Demo Constabulary"  # in England and Wales
 DEMO_DOMAIN = "demo.police.uk"
 
 UNIT_PATHS = [
@@ -38,6 +41,26 @@ ACCOUNTS = [
     ("lead", "Morag", "Sinclair", "DPS0107", ("North",), "Sergeant", Role.TRAINING_LEAD),
     ("author", "Daniel", "Okafor", "DPS0230", ("East",), "Inspector", Role.AUTHOR),
     ("admin", "Fiona", "MacLeod", "DPS0001", (), "Chief Inspector", Role.ADMINISTRATOR),
+]
+# The England and Wales force: a division of teams, and another division.
+EW_UNIT_PATHS = [
+    ("Central", "Central Response"),
+    ("Central", "Central Neighbourhood"),
+    ("Eastern", "Eastern Response"),
+]
+EW_ACCOUNTS = [
+    ("ew.officer", "Owen", "Pritchard", "DC0412", EW_UNIT_PATHS[0], "Constable", Role.LEARNER),
+    ("ew.lead", "Bethan", "Hughes", "DC0107", ("Central",), "Sergeant", Role.TRAINING_LEAD),
+]
+EW_NAMES = [
+    ("Gareth", "Jones"),
+    ("Samira", "Begum"),
+    ("Tom", "Whitfield"),
+    ("Rhian", "Evans"),
+    ("Daniel", "Osei"),
+    ("Lucy", "Hartley"),
+    ("Imran", "Qureshi"),
+    ("Sophie", "Turner"),
 ]
 GIVEN = [
     "Ewan",
@@ -176,15 +199,49 @@ def _home_page() -> HomePage:
     return home
 
 
+def _force(name: str, jurisdiction: str) -> Unit:
+    """The demo force of this name, created once; its jurisdiction is set only if it has
+    none (an administrator's choice is kept)."""
+    force = Unit.get_root_nodes().filter(name=name).first() or Unit.add_root(
+        name=name, kind=Unit.Kind.FORCE, jurisdiction=jurisdiction
+    )
+    if not force.jurisdiction:
+        force.jurisdiction = jurisdiction
+        force.save(update_fields=["jurisdiction"])
+    return force
+
+
+def _england_and_wales_force() -> Unit:
+    """The England and Wales demo force: its divisions and teams, a learner and a lead (who
+    leads the Central division) and a few more officers."""
+    force = _force(EW_FORCE, Jurisdiction.ENGLAND_WALES)
+    teams = [unit_get_or_create_path(force=force, names=p)[0] for p in EW_UNIT_PATHS]
+    for local, given, family, number, path, rank, role in EW_ACCOUNTS:
+        unit = unit_get_or_create_path(force=force, names=path)[0]
+        user = _account(f"{local}@{DEMO_DOMAIN}", given, family, number, unit, force, rank, role)
+        if role == Role.TRAINING_LEAD:
+            user.officer.led_units.add(unit)
+    for i, (given, family) in enumerate(EW_NAMES):
+        _account(
+            f"{given.lower()}.{family.lower()}@{DEMO_DOMAIN}",
+            given,
+            family,
+            f"DC{3000 + i}",
+            teams[i % len(teams)],
+            force,
+            "Sergeant" if i % 7 == 0 else "Constable",
+            Role.LEARNER,
+        )
+    return force
+
+
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     ensure_role_groups()
     home = _home_page()
     courses = load_demo_courses(home)
     place_demo_scenarios(courses[0])
-    force = Unit.get_root_nodes().filter(name=DEMO_FORCE).first() or Unit.add_root(
-        name=DEMO_FORCE, kind=Unit.Kind.FORCE
-    )
+    force = _force(DEMO_FORCE, Jurisdiction.SCOTLAND)
     teams = [unit_get_or_create_path(force=force, names=p)[0] for p in UNIT_PATHS]
     intake = force.get_children().filter(name=INTAKE).first() or force.add_child(
         name=INTAKE, kind=Unit.Kind.INTAKE
@@ -217,6 +274,13 @@ def load_demo() -> dict[str, int]:
             rank,
             Role.LEARNER,
         )
+    ew_force = _england_and_wales_force()
+    local = seed_demo_local_information(
+        force=force, division=force.get_children().get(name=UNIT_PATHS[0][0])
+    )
+    local += seed_demo_local_information(
+        force=ew_force, division=ew_force.get_children().get(name=EW_UNIT_PATHS[0][0])
+    )
     certificates = seed_demo_certificates(main=courses[0], refresher=courses[1])
     seed_demo_training(main=courses[0], refresher=courses[1], lead_email=f"lead@{DEMO_DOMAIN}")
     return {
@@ -224,4 +288,6 @@ def load_demo() -> dict[str, int]:
         "new certificates": certificates,
         "units": Unit.objects.count(),
         "officers": OfficerProfile.objects.filter(force=force).count(),
+        "officers in England and Wales": OfficerProfile.objects.filter(force=ew_force).count(),
+        "new local information": local,
     }

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "officers.middleware.StaffMFAMiddleware",
+    "officers.middleware.OfficerProfileMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 

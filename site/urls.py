@@ -24,6 +24,7 @@ urlpatterns = [
     path("health/", views.health_view, name="health"),
     path("health/worker/", views.worker_health_view, name="health_worker"),
     path("accounts/", include("allauth.urls")),
+    path("account/", include("officers.urls")),
     path("learning/", include("training.urls")),
     path("learning/", include("courses.urls")),
     path("scenarios/", include("scenarios.urls")),
