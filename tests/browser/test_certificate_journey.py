@@ -11,6 +11,9 @@ from pypdf import PdfReader
 from certificates.models import Certificate
 from certificates.pdf import format_uk_date
 from courses.models import CoursePage, LessonPage
+from courses.selectors import course_outline
+from officers.models import User
+from officers.selectors import officer_jurisdiction
 from scenarios.models import Scenario
 from tests.browser.paths import route_with
 from tests.browser.test_assessment_journey import pass_final_assessment
@@ -21,7 +24,11 @@ pytestmark = pytest.mark.browser
 
 def test_recruit_completes_the_course_and_verifies_the_certificate(page, demo) -> None:  # noqa: ANN001
     course = CoursePage.objects.get(slug="public-health-approach")
-    lessons = list(LessonPage.objects.live().descendant_of(course).order_by("path"))
+    # The lessons of the recruit's own outline (their force's jurisdiction), in order.
+    recruit = User.objects.get(email="recruit@demo.police.uk")
+    outline = course_outline(course, jurisdiction=officer_jurisdiction(recruit))
+    pages = LessonPage.objects.in_bulk([ref.id for ref in outline.lessons])
+    lessons = [pages[ref.id] for ref in outline.lessons]
     sign_in(page, "recruit@demo.police.uk")
     page.goto(course.url)
     page.get_by_role("link", name="Start the course").click()
