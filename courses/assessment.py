@@ -58,7 +58,12 @@ from courses.selectors import (
     jurisdiction_unknown_message,
     passes_counted,
 )
-from courses.services import _open_enrolment, enrolment_complete
+from courses.services import (
+    SERVICE_NUMBER_MESSAGE,
+    _open_enrolment,
+    enrolment_complete,
+    service_number_missing,
+)
 from officers.models import Unit, User
 from officers.selectors import force_jurisdictions, officer_jurisdiction
 
@@ -312,6 +317,8 @@ def assessment_start(
             )
         if assessment_passed(enrolment):
             raise AssessmentRefused(_("You have already passed the final assessment."))
+        if service_number_missing(user):  # a pass would certify them without one
+            raise AssessmentRefused(str(SERVICE_NUMBER_MESSAGE))
         allowance = _allowance(enrolment, course)
         if allowance.paused_until is not None:
             raise AssessmentRefused(

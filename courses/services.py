@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from courses.models import (
     CheckAnswer,
@@ -74,6 +74,20 @@ class LessonResult:
     course: CoursePage
     enrolment: Enrolment
     course_completed: bool
+
+
+SERVICE_NUMBER_MESSAGE = gettext_lazy(
+    "Your certificate carries your service number, and your profile has none. Ask your "
+    "training lead or an administrator to add it; then you can complete the course."
+)
+
+
+def service_number_missing(user: User) -> bool:
+    """Nobody is certified under an email address alone: completing a course (which issues the
+    certificate) needs the officer's service number. Learners give it on first sign-in
+    (officers.middleware); this also holds for staff and any other path."""
+    officer = getattr(user, "officer", None)
+    return officer is None or not (officer.service_number or "").strip()
 
 
 def _live_course_of(lesson: LessonPage) -> CoursePage | None:
@@ -140,6 +154,12 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
                     % {"n": len(left)},
                     back_to_lesson=True,
                 )
+        done = set(enrolment.lesson_completions.values_list("lesson_id", flat=True))
+        finishing = course_complete(
+            outline, done | {lesson.pk}, passed, assessment_passed=assessment_passed(enrolment)
+        )
+        if finishing and service_number_missing(user):
+            raise CompletionRefused(str(SERVICE_NUMBER_MESSAGE), back_to_lesson=True)
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -156,10 +176,7 @@ def lesson_mark_complete(*, user: User, lesson_id: int) -> LessonResult:
                 _("You already marked this lesson complete. Nothing was changed."),
                 already_done=True,
             ) from exc
-        done = set(enrolment.lesson_completions.values_list("lesson_id", flat=True))
-        finished = course_complete(
-            outline, done, passed, assessment_passed=assessment_passed(enrolment)
-        )
+        finished = finishing
         if finished:
             enrolment_complete(enrolment=enrolment, course=course)
     return LessonResult(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from courses.models import CheckAnswer, Enrolment, LessonCompletion, LessonPage, ModulePage
+from courses.models import (
+    CheckAnswer,
+    CoursePage,
+    Enrolment,
+    LessonCompletion,
+    LessonPage,
+    ModulePage,
+)
 from courses.signals import course_completed
 from tests.factories import add_lesson, make_course, make_officer
 
@@ -256,3 +263,34 @@ def test_author_can_preview_a_draft_lesson(client, home, course, org, no_staff_m
     lesson = lessons(course)[0]
     response = client.get(f"/admin/pages/{lesson.pk}/edit/preview/")
     assert response.status_code == 200
+
+
+def test_nobody_completes_a_course_without_a_service_number(learner, course) -> None:
+    """The certificate carries the service number. Learners give it on first sign-in (the
+    middleware sends them to their profile first); on any other path (staff, leads, scripts)
+    the last lesson is refused with the reason and nothing recorded, and so is the final
+    assessment."""
+    from courses.assessment import AssessmentRefused, assessment_start
+    from courses.services import CompletionRefused, lesson_mark_complete
+
+    learner.officer.service_number = ""
+    learner.officer.save(update_fields=["service_number"])
+    client = Client()
+    client.force_login(learner)
+    assert complete(client, lessons(course)[0])["Location"].startswith("/account/profile/")
+    *first, last = lessons(course)
+    for lesson in first:
+        lesson_mark_complete(user=learner, lesson_id=lesson.pk)
+    with pytest.raises(CompletionRefused, match="service number"):
+        lesson_mark_complete(user=learner, lesson_id=last.pk)
+    assert not LessonCompletion.objects.filter(lesson=last).exists()
+    assert not Enrolment.objects.get(user=learner).is_complete
+    CoursePage.objects.filter(pk=course.pk).update(assessment_question_count=1)
+    LessonCompletion.objects.create(enrolment=Enrolment.objects.get(user=learner), lesson=last)
+    with pytest.raises(AssessmentRefused, match="service number"):
+        assessment_start(user=learner, course_id=course.pk)
+    LessonCompletion.objects.filter(lesson=last).delete()
+    CoursePage.objects.filter(pk=course.pk).update(assessment_question_count=0)
+    learner.officer.service_number = "SN1234"
+    learner.officer.save(update_fields=["service_number"])
+    assert lesson_mark_complete(user=learner, lesson_id=last.pk).course_completed

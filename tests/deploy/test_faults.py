@@ -81,7 +81,7 @@ class Learner:
         return status
 
     def failed(self) -> list[int]:
-        return [lesson for lesson, tries in self.statuses.items() if tries[-1] == 500]
+        return [lesson for lesson, tries in self.statuses.items() if tries[-1] in (400, 500)]
 
 
 def check_no_partial_state(learners: list[Learner], lessons: list[int]) -> None:
@@ -192,7 +192,10 @@ def test_killed_connections_lose_and_double_nothing(home, org, settings, monkeyp
 
     for learner in learners:
         for lesson, tries in learner.statuses.items():
-            assert tries[-1] in (302, 500), (learner.user, lesson, tries)
+            # 302 done; 500 a killed connection; 400 when the kill lands on the session save
+            # (Django's SessionInterrupted). Whatever the answer, nothing is half-recorded
+            # (check_no_partial_state) and a retry completes it (below).
+            assert tries[-1] in (302, 400, 500), (learner.user, lesson, tries)
         assert learner.recovered == 200, "the site did not recover by itself"
     check_no_partial_state(learners, lessons)
 

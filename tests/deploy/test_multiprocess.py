@@ -423,6 +423,8 @@ def test_two_app_servers_and_a_worker_share_one_database(deployment: Deployment)
     from certificates.models import Certificate
     from courses.models import CoursePage
     from courses.selectors import course_outline
+    from officers.models import User
+    from officers.selectors import officer_jurisdiction
     from pathways.demo import DEMO_PASSWORD
 
     a, b = deployment.ports
@@ -457,7 +459,9 @@ def test_two_app_servers_and_a_worker_share_one_database(deployment: Deployment)
 
     # 2. Progress made through A is seen through B (sessions and progress live in the DB).
     main = CoursePage.objects.live().get(title=MAIN_COURSE)
-    outline = course_outline(main)
+    # The recruit's own outline: their force's jurisdiction decides what they must complete.
+    jurisdiction = officer_jurisdiction(User.objects.get(email=RECRUIT))
+    outline = course_outline(main, jurisdiction=jurisdiction)
     first = next(ref for ref in outline.lessons if not ref.scenario_ids)
     complete_lesson(officer, a, first.id)
     learning = officer.get(b, "/learning/")
@@ -466,7 +470,7 @@ def test_two_app_servers_and_a_worker_share_one_database(deployment: Deployment)
 
     # 3. Complete the refresher, alternating between the app servers.
     refresher = CoursePage.objects.live().get(title=REFRESHER)
-    lessons = course_outline(refresher).lessons
+    lessons = course_outline(refresher, jurisdiction=jurisdiction).lessons
     assert len(lessons) == 3 and not any(ref.scenario_ids for ref in lessons)
     for number, ref in enumerate(lessons):
         complete_lesson(officer, (a, b)[number % 2], ref.id)

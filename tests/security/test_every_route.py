@@ -125,8 +125,7 @@ ALLOWED = [
     Allowed(
         ("account/profile/",),
         SIGNED_IN,
-        "the requester's own profile (force, unit, service number): no route takes another "
-        "officer",
+        "the requester's own profile (force, unit, service number): no route takes another officer",
     ),
     Allowed(
         (f"{FRONT_END} course", "learning/", "learning/search/"),
