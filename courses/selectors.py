@@ -333,6 +333,16 @@ def module_view(*, user: User, module: ModulePage) -> dict[str, Any]:
     return {"state": state, "course": course, "lessons": _lesson_rows(lessons, state, pages)}
 
 
+def _previewed_withheld(request: HttpRequest, lesson: LessonPage) -> set[int]:
+    """In a "view as" preview: the placed scenarios not for the jurisdiction being viewed."""
+    from courses.blocks import request_jurisdiction
+
+    jurisdiction = request_jurisdiction(request)
+    ids = lesson.placed_scenario_ids()
+    audiences = Scenario.objects.filter(pk__in=ids).values_list("pk", "audience") if ids else []
+    return {pk for pk, audience in audiences if not audience_includes(audience, jurisdiction)}
+
+
 def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
     course = CoursePage.objects.get(path=lesson.path[: -2 * STEP])
     module = ModulePage.objects.get(path=lesson.path[:-STEP])
@@ -345,7 +355,9 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
 
         lesson_visit_record(user=request.user, lesson=lesson, enrolment=state.enrolment)
     checks = lesson_checks(request=request, lesson=lesson, state=state, preview=preview)
-    withheld = set() if preview else withheld_scenarios(state, lesson.pk)
+    withheld = (
+        _previewed_withheld(request, lesson) if preview else withheld_scenarios(state, lesson.pk)
+    )
     order = [ref.id for ref in state.outline.lessons]
     ref = next((r for r in state.outline.lessons if r.id == lesson.pk), None)
     position = order.index(lesson.pk) if lesson.pk in order else None

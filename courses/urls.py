@@ -8,6 +8,9 @@ urlpatterns = [
     path("search/", views.search_view, name="search"),
     path("lessons/<int:lesson_id>/complete/", views.lesson_complete_view, name="lesson_complete"),
     path("lessons/<int:lesson_id>/check/", views.lesson_check_view, name="lesson_check"),
+    path(
+        "lessons/<int:lesson_id>/as/<slug:mode>/", views.lesson_view_as_view, name="lesson_view_as"
+    ),
     path("courses/<int:course_id>/continue/", views.course_continue_view, name="continue"),
     path("courses/<int:course_id>/start/", views.course_start_view, name="start"),
     path(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -64,6 +65,24 @@ def lesson_complete_view(request: HttpRequest, lesson_id: int) -> HttpResponse:
         return redirect(result.course.url)
     messages.success(request, _("Lesson marked complete."))
     return redirect("courses:continue", course_id=result.course.pk)
+
+
+@login_required
+@require_GET
+def lesson_view_as_view(request: HttpRequest, lesson_id: int, mode: str) -> HttpResponse:
+    """A lesson as an officer in a jurisdiction sees it ("view as"), for staff: authors and
+    training leads, who may not edit pages and so cannot use Wagtail's preview. Read-only:
+    nothing is recorded, and the check questions cannot be answered."""
+    if not request.user.has_perm("wagtailadmin.access_admin"):
+        raise Http404("No such page.")
+    lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
+    if mode not in dict(lesson.preview_modes):
+        raise Http404("No such view.")
+    request.is_preview = True
+    request.preview_mode = mode
+    response = lesson.serve_preview(request, mode)
+    patch_cache_control(response, private=True)
+    return response
 
 
 @login_required

@@ -271,3 +271,37 @@ def test_authors_and_learners_cannot_open_local_information(forces, learner) -> 
         client = Client()
         client.force_login(user)
         assert client.get(LIST).status_code in (302, 403)
+
+
+# --------------------------------------------------------- "view as" for leads and authors
+
+
+def test_a_lead_sees_a_lesson_as_an_officer_in_each_jurisdiction(
+    forces, lesson, north_lead
+) -> None:  # noqa: ANN001
+    """Leads cannot use Wagtail's page preview (they do not edit pages): the lesson page links
+    them to a read-only view as an officer of each jurisdiction; nothing is recorded."""
+    from courses.models import LessonVisit
+
+    client = Client()
+    client.force_login(north_lead)
+    page = client.get(lesson.url).content.decode()
+    url = f"/learning/lessons/{lesson.pk}/as/england_wales/"
+    assert url in page
+    response = client.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200 and ENGLISH in body and SCOTS not in body
+    assert "private" in response["Cache-Control"]
+    body = client.get(f"/learning/lessons/{lesson.pk}/as/scotland/").content.decode()
+    assert SCOTS in body and ENGLISH not in body
+    visits = LessonVisit.objects.filter(user=north_lead).count()
+    client.get(url)
+    assert LessonVisit.objects.filter(user=north_lead).count() == visits
+    assert client.get(f"/learning/lessons/{lesson.pk}/as/atlantis/").status_code == 404
+
+
+def test_learners_have_no_view_as(forces, lesson, learner) -> None:  # noqa: ANN001
+    client = Client()
+    client.force_login(learner)
+    assert f"/learning/lessons/{lesson.pk}/as/" not in client.get(lesson.url).content.decode()
+    assert client.get(f"/learning/lessons/{lesson.pk}/as/england_wales/").status_code == 404
