@@ -47,6 +47,7 @@ from courses.rules import (
 )
 from officers.jurisdictions import Jurisdiction
 from officers.models import User
+from officers.roles import has_staff_role
 from officers.selectors import officer_jurisdiction
 from scenarios.models import Attempt, Scenario
 from scenarios.selectors import attempts_by_scenario, last_passes
@@ -373,6 +374,8 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
         ),
         # Scenarios placed in the lesson for other jurisdictions: not shown to this officer.
         "withheld_scenario_ids": withheld,
+        # Authors and leads get links to see the lesson as an officer of each jurisdiction.
+        "can_view_as": has_staff_role(request.user),
         "course": course,
         "module": module,
         "state": state,

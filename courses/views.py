@@ -28,6 +28,7 @@ from courses.services import (
     lesson_live_in_course,
     lesson_mark_complete,
 )
+from officers.roles import has_staff_role
 
 
 def refused(request: HttpRequest, exc: CompletionRefused, back: str | None = None) -> HttpResponse:
@@ -73,7 +74,7 @@ def lesson_view_as_view(request: HttpRequest, lesson_id: int, mode: str) -> Http
     """A lesson as an officer in a jurisdiction sees it ("view as"), for staff: authors and
     training leads, who may not edit pages and so cannot use Wagtail's preview. Read-only:
     nothing is recorded, and the check questions cannot be answered."""
-    if not request.user.has_perm("wagtailadmin.access_admin"):
+    if not has_staff_role(request.user):
         raise Http404("No such page.")
     lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
     if mode not in dict(lesson.preview_modes):

@@ -133,13 +133,19 @@ def has_staff_role(user: User) -> bool:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    return user.groups.filter(name__in=[GROUP_NAMES[r] for r in STAFF_ROLES]).exists()
+    # Asked by more than one middleware and by pages in one request: one query per user object.
+    cached = getattr(user, "_pathways_staff_role", None)
+    if cached is None:
+        cached = user.groups.filter(name__in=[GROUP_NAMES[r] for r in STAFF_ROLES]).exists()
+        user._pathways_staff_role = cached
+    return cached
 
 
 @transaction.atomic
 def user_set_role(*, user: User, role: Role) -> None:
     """Give the user exactly this role (one role group); administrators are superusers."""
     groups = ensure_role_groups()
+    user.__dict__.pop("_pathways_staff_role", None)  # has_staff_role asks again
     user.groups.remove(*[g for r, g in groups.items() if r != role])
     user.groups.add(groups[role])
     is_admin = role == Role.ADMINISTRATOR
