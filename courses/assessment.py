@@ -161,17 +161,7 @@ def version_from_snapshot(snapshot: dict[str, Any]) -> QuestionVersion:
 
 
 def question_version(question: BankQuestion) -> QuestionVersion:
-    options = {}
-    for child in question.options:
-        value = child.value
-        options[child.id] = OptionView(
-            id=child.id,
-            text=value.get("text", ""),
-            correct=bool(value.get("correct")),
-            feedback=value.get("feedback", ""),
-            pinned=bool(value.get("pinned")),
-        )
-    return QuestionVersion(prompt=question.prompt, multiple=question.multiple, options=options)
+    return version_from_snapshot(question_snapshot(question))
 
 
 def _versions_for(answers: Sequence[AssessmentAnswer]) -> dict[int, QuestionVersion]:

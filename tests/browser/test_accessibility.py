@@ -28,6 +28,7 @@ from scenarios import engine
 from scenarios.models import Attempt, Scenario
 from tests.browser.conftest import REQUIRE
 from tests.browser.paths import route_with
+from tests.browser.test_assessment_journey import record_scenario_pass
 from tests.browser.test_journeys import answer_checks, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
@@ -142,25 +143,9 @@ def _finish_lessons_on_the_server(email: str, course: CoursePage) -> None:
     done = set(enrolment.lesson_completions.values_list("lesson_id", flat=True))
     for lesson in LessonPage.objects.live().descendant_of(course).order_by("path"):
         for scenario_id in lesson.scenario_ids:
-            _pass_scenario(user, Scenario.objects.get(pk=scenario_id), lesson)
+            record_scenario_pass(user, Scenario.objects.get(pk=scenario_id), lesson)
         if lesson.pk not in done:
             LessonCompletion.objects.create(enrolment=enrolment, lesson=lesson)
-
-
-def _pass_scenario(user: User, scenario: Scenario, lesson: LessonPage) -> None:
-    """A finished, passed attempt, as the player records one (playing is another journey)."""
-    from django.utils import timezone
-
-    Attempt.objects.create(
-        user=user,
-        scenario=scenario,
-        revision_id=scenario.live_revision_id,
-        lesson=lesson,
-        current_step="end",
-        finished_at=timezone.now(),
-        percent=100,
-        passed=True,
-    )
 
 
 def _answer_assessment(page, *, right: bool) -> None:  # noqa: ANN001
