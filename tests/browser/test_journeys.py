@@ -35,7 +35,11 @@ def sign_out(page) -> None:  # noqa: ANN001
 def answer_checks(page, lesson: LessonPage | None = None) -> None:  # noqa: ANN001
     """Answer every check question of the lesson on the page correctly, as "Mark as complete"
     needs: tick the right options by id (their order is shuffled per run), press "Check
-    answer", and see the page say so. The lesson is the one the check forms post to."""
+    answer", and see the page say so. The lesson is the one the check forms post to.
+
+    It first waits for the lesson's body: after "Continue to the lesson" or "Back to the lesson"
+    the click may not have navigated yet, and the page it leaves has no check forms."""
+    page.locator("section.lesson-end").wait_for()
     if lesson is None:
         forms = page.locator('form[action*="/learning/lessons/"][action$="/check/"]')
         if not forms.count():
