@@ -97,9 +97,9 @@ def close_connections() -> None:
 
 def live_scenarios() -> int:
     """Publish the demo scenarios, so that the generator has live ones to record attempts on."""
-    from scenarios.demo import PLACEMENT, demo_scenario
+    from scenarios.demo import DEMO_DIR, demo_scenario
 
-    return len([demo_scenario(filename) for filename in PLACEMENT.values()])
+    return len([demo_scenario(path.name) for path in sorted(DEMO_DIR.glob("*.json"))])
 
 
 def generate(officers: int, courses: int, force_name: str, seed: int) -> float:

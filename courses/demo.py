@@ -1,10 +1,16 @@
-"""Load courses from the JSON files in courses/demo_content/ (used by seed_demo), and the
+"""Load courses from the folders in courses/demo_content/ (used by seed_demo), and the
 demo forces' local information.
+
+A course folder holds `course.json` (the course's settings, its final assessment's settings and
+its modules in order) and `modules/<slug>.json` (a module, its lessons and its part of the
+final-assessment bank). docs/content-style.md describes the files; `manage.py check_content`
+checks them.
 
 Loading is get-or-create by slug at every level, so running it twice changes nothing and
 never overwrites what an author has since edited. A lesson, module or bank question that
 applies in one jurisdiction only says so in its JSON ("audience": a list of jurisdictions;
-"jurisdiction" on a bank question); a scenario's audience is in SCENARIO_AUDIENCE.
+"jurisdiction" on a bank question). A lesson places a demo scenario by file name
+(`{"type": "scenario", "value": {"file": "x.json"}}`); the scenario gets the lesson's audience.
 """
 
 from __future__ import annotations
@@ -30,21 +36,9 @@ from officers.jurisdictions import Jurisdiction
 from officers.models import Role, Unit
 from officers.roles import GROUP_NAMES
 from scenarios.demo import demo_scenario
-from scenarios.models import Scenario
 
-# module slug in the demo course -> scenario file
-PLACEMENT = {
-    "trauma-informed-practice": "person-in-distress.json",
-    "stigma-and-language": "handover-language.json",
-    "naloxone-and-overdose": "overdose-stairwell.json",
-    "direct-measures-and-diversion": "possession-stop.json",
-}
-# scenario file -> the jurisdictions whose law it follows (absent: all). The possession stop
-# is set in Glasgow and turns on Scotland's Recorded Police Warnings. The other scenarios cite
-# Scottish sources but what they teach holds everywhere.
-SCENARIO_AUDIENCE = {"possession-stop.json": [Jurisdiction.SCOTLAND.value]}
 CONTENT_DIR = Path(__file__).resolve().parent / "demo_content"
-DEMO_FILES = ("public_health_approach.json", "naloxone_refresher.json")
+DEMO_COURSES = ("public_health_approach", "naloxone_refresher")
 AUTHOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
 # Authors write the final-assessment question bank (a snippet); leads and learners may not.
 AUTHOR_BANK_PERMISSIONS = (
@@ -54,8 +48,6 @@ AUTHOR_BANK_PERMISSIONS = (
     "publish_bankquestion",
     "view_bankquestion",
 )
-# course data file -> its final-assessment bank
-DEMO_BANKS = {"public_health_approach.json": "public_health_approach_assessment.json"}
 
 
 def course_index(home: Page) -> CourseIndexPage:
@@ -93,9 +85,30 @@ def _publish_child(parent: Page, page: Page) -> Page:
     return page
 
 
-def lesson_body(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """JSON blocks as StreamField raw data ({"type", "value"} items)."""
-    return [{"type": block["type"], "value": block["value"]} for block in blocks]
+def read_course(folder: Path) -> dict[str, Any]:
+    """A course folder as one document: course.json with its modules' data in "modules"."""
+    data = json.loads((folder / "course.json").read_text(encoding="utf-8"))
+    data["modules"] = [
+        json.loads((folder / "modules" / f"{slug}.json").read_text(encoding="utf-8"))
+        for slug in data["modules"]
+    ]
+    return data
+
+
+def lesson_body(blocks: list[dict[str, Any]], audience: list[str]) -> list[dict[str, Any]]:
+    """JSON blocks as StreamField raw data ({"type", "value"} items). A scenario named by file
+    is imported and published (once) for the lesson's audience, and placed by id."""
+    body = []
+    for block in blocks:
+        value = block["value"]
+        if block["type"] == "scenario" and "file" in value:
+            value = {"scenario": demo_scenario(value["file"], audience=audience).pk}
+        body.append({"type": block["type"], "value": value})
+    return body
+
+
+def _outcomes(texts: list[str]) -> list[dict[str, str]]:
+    return [{"type": "outcome", "value": text} for text in texts]
 
 
 @transaction.atomic
@@ -123,23 +136,23 @@ def load_course(data: dict[str, Any], index: CourseIndexPage) -> CoursePage:
                     title=module_data["title"],
                     slug=module_data["slug"],
                     intro=module_data.get("intro", ""),
-                    outcomes=[
-                        {"type": "outcome", "value": text} for text in module_data["outcomes"]
-                    ],
+                    outcomes=_outcomes(module_data["outcomes"]),
                     audience=module_data.get("audience", []),
                 ),
             )
         for lesson_data in module_data["lessons"]:
             if LessonPage.objects.child_of(module).filter(slug=lesson_data["slug"]).exists():
                 continue
+            audience = lesson_data.get("audience", [])
             _publish_child(
                 module,
                 LessonPage(
                     title=lesson_data["title"],
                     slug=lesson_data["slug"],
                     summary=lesson_data.get("summary", ""),
-                    audience=lesson_data.get("audience", []),
-                    body=lesson_body(lesson_data["body"]),
+                    outcomes=_outcomes(lesson_data.get("outcomes", [])),
+                    audience=audience,
+                    body=lesson_body(lesson_data["body"], audience),
                 ),
             )
     return course
@@ -149,32 +162,35 @@ def load_demo_courses(home: Page) -> list[CoursePage]:
     index = course_index(home)
     grant_author_permissions(index)
     courses = []
-    for name in DEMO_FILES:
-        data = json.loads((CONTENT_DIR / name).read_text(encoding="utf-8"))
+    for name in DEMO_COURSES:
+        data = read_course(CONTENT_DIR / name)
         course = load_course(data, index)
-        if name in DEMO_BANKS:
-            bank = json.loads((CONTENT_DIR / DEMO_BANKS[name]).read_text(encoding="utf-8"))
-            load_bank(bank, course)
+        if data.get("assessment"):
+            load_bank(data, course)
         courses.append(course)
     return courses
 
 
 @transaction.atomic
 def load_bank(data: dict[str, Any], course: CoursePage) -> list[BankQuestion]:
-    """Give the course its demo final assessment: the settings and a published bank, once.
+    """Give the course its demo final assessment: the settings (`data["assessment"]`) and a
+    published bank (each module's "bank"), once.
 
     A course whose bank already has questions is left alone (an author may have edited it)."""
     if BankQuestion.objects.filter(course=course).exists():
         return []
-    course.assessment_question_count = data["question_count"]
-    course.assessment_pass_mark = data["pass_mark"]
+    course.assessment_question_count = data["assessment"]["question_count"]
+    course.assessment_pass_mark = data["assessment"]["pass_mark"]
     course.save_revision().publish()
     modules = {m.slug: m for m in ModulePage.objects.child_of(course)}
+    items = [
+        (module["slug"], item) for module in data["modules"] for item in module.get("bank", [])
+    ]
     questions = []
-    for item in data["questions"]:
+    for module_slug, item in items:
         question = BankQuestion(
             course=course,
-            module=modules.get(item["module"]),
+            module=modules.get(module_slug),
             # A question that states one jurisdiction's law is asked only there.
             jurisdiction=item.get("jurisdiction", course.jurisdiction),
             prompt=item["prompt"],
@@ -197,44 +213,6 @@ def load_bank(data: dict[str, Any], course: CoursePage) -> list[BankQuestion]:
         question.save_revision().publish()
         questions.append(question)
     return questions
-
-
-@transaction.atomic
-def place_demo_scenarios(course: CoursePage) -> list[Scenario]:
-    placed = []
-    for module_slug, filename in PLACEMENT.items():
-        module = ModulePage.objects.child_of(course).filter(slug=module_slug).first()
-        if module is None:
-            continue
-        audience = SCENARIO_AUDIENCE.get(filename, [])
-        scenario = demo_scenario(filename, audience=audience)
-        placed.append(scenario)
-        slug = f"practise-{Path(filename).stem}"
-        if LessonPage.objects.child_of(module).filter(slug=slug).exists():
-            continue
-        lesson = LessonPage(
-            title=f"Practise: {scenario.title}",
-            slug=slug,
-            summary="Put the module into practice in a branching scenario.",
-            # The practice lesson is for the officers whose law its scenario follows.
-            audience=audience,
-            body=[
-                {
-                    "type": "text",
-                    "value": (
-                        "<p>Work through the scenario below. Each choice has consequences and "
-                        "feedback; at the end you see your score, whether you passed, and a "
-                        "debrief. You must pass it to complete this module, and you can try "
-                        "as often as you like. Unsafe choices are marked as critical: taking "
-                        "one means the attempt cannot pass.</p>"
-                    ),
-                },
-                {"type": "scenario", "value": {"scenario": scenario.pk}},
-            ],
-        )
-        module.add_child(instance=lesson)
-        lesson.save_revision().publish()
-    return placed
 
 
 # --- Force-local information -------------------------------------------------------------------

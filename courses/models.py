@@ -30,6 +30,7 @@ from courses.blocks import (
 )
 from courses.forms import LessonPageForm
 from courses.rules import BankProblem, bank_question_problems, lesson_minutes
+from officers.jurisdictions import Jurisdiction as OfficerJurisdiction
 from officers.jurisdictions import JurisdictionsField
 from scenarios import engine
 
@@ -241,14 +242,24 @@ class CoursePage(LearnerPageMixin, Page):
         return context
 
 
-class ModulePage(LearnerPageMixin, Page):
-    intro = models.TextField(_("introduction"), blank=True)
-    outcomes = StreamField(
+def _outcomes_field(what: str) -> StreamField:
+    """Learning outcomes: each continues "By the end of this <what> you can ..."."""
+    return StreamField(
         [("outcome", blocks.CharBlock(label=_("Learning outcome"), max_length=300))],
         blank=True,
         verbose_name=_("learning outcomes"),
-        help_text=_("What an officer can do after this module, one per line."),
+        help_text=_(
+            "What an officer can do after this %(what)s, one per line, each continuing "
+            "\"By the end of this %(what)s you can ...\" (for example \"recognise the signs "
+            "of an opioid overdose\")."
+        )
+        % {"what": what},
     )
+
+
+class ModulePage(LearnerPageMixin, Page):
+    intro = models.TextField(_("introduction"), blank=True)
+    outcomes = _outcomes_field("module")
 
     audience = JurisdictionsField(
         _("for officers in"),
@@ -281,6 +292,7 @@ class ModulePage(LearnerPageMixin, Page):
 
 class LessonPage(LearnerPageMixin, Page):
     summary = models.CharField(_("summary"), max_length=300, blank=True)
+    outcomes = _outcomes_field("lesson")
     # Computed from the content on every save (`estimated_minutes`), never typed in.
     duration_minutes = models.PositiveIntegerField(
         _("estimated duration (minutes)"), default=1, editable=False
@@ -301,6 +313,7 @@ class LessonPage(LearnerPageMixin, Page):
     content_panels = [
         *Page.content_panels,
         FieldPanel("summary"),
+        FieldPanel("outcomes"),
         FieldPanel("audience"),
         FieldPanel("body"),
     ]
@@ -340,6 +353,10 @@ class LessonPage(LearnerPageMixin, Page):
             elif block.block_type == "question":
                 questions += 1
                 words += _count_words(value["prompt"], *(o["text"] for o in value["options"]))
+            elif block.block_type == "jurisdiction_switch":
+                # Each officer reads one body: count the longest.
+                bodies = (strip_tags(value[code].source) for code in OfficerJurisdiction.values)
+                words += _count_words(value["heading"]) + max(map(_count_words, bodies))
             elif block.block_type == "scenario" and value["scenario"] is not None:
                 decisions += _scenario_decisions(value["scenario"])
         return lesson_minutes(words=words, scenario_decisions=decisions, questions=questions)

@@ -389,6 +389,8 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
         "position": (position + 1) if position is not None else None,
         "lesson_count": len(order),
         "content_warning": warning,
+        # The lesson's sources, listed once at its end as numbered references.
+        "references": [block for block in lesson.body if block.block_type == "citation"],
         # Authors previewing see the warning and the content together.
         "show_warning": warning is not None
         and request.GET.get("warning") != "accepted"

@@ -22,6 +22,7 @@ class ScenarioForm(WagtailAdminModelForm):
         built = scenario_from_values(
             title=data.get("title") or "",
             summary=data.get("summary") or "",
+            content_warning=data.get("content_warning") or "",
             pass_mark=data.get("pass_mark") or 0,
             start=data.get("start") or "",
             steps=[block.value for block in data.get("steps") or []],

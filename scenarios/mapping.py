@@ -47,7 +47,13 @@ def flags_from_text(value: Any) -> tuple[str, ...]:
 
 
 def scenario_from_values(
-    *, title: str, summary: str, pass_mark: int, start: str, steps: Iterable[Mapping[str, Any]]
+    *,
+    title: str,
+    summary: str,
+    pass_mark: int,
+    start: str,
+    steps: Iterable[Mapping[str, Any]],
+    content_warning: str = "",
 ) -> engine.Scenario:
     """Build an engine Scenario from StreamField step values (StructValues or dicts)."""
     built = []
@@ -86,6 +92,7 @@ def scenario_from_values(
     return engine.Scenario(
         title=_text(title),
         summary=_text(summary),
+        content_warning=_text(content_warning),
         pass_mark=int(pass_mark if pass_mark is not None else 0),
         start=_text(start).strip(),
         steps=tuple(built),

@@ -33,6 +33,15 @@ class Scenario(
 ):
     title = models.CharField(_("title"), max_length=engine.MAX_TITLE)
     summary = models.TextField(_("summary"), blank=True, help_text=_("Shown before the start."))
+    content_warning = models.CharField(
+        _("content warning"),
+        max_length=engine.MAX_WARNING,
+        blank=True,
+        help_text=_(
+            "What the scenario contains that may distress an officer, such as an overdose or a "
+            "death; shown before it starts. Leave empty if nothing does."
+        ),
+    )
     pass_mark = models.PositiveSmallIntegerField(
         _("pass mark (%)"),
         default=70,
@@ -72,6 +81,7 @@ class Scenario(
         return scenario_from_values(
             title=self.title,
             summary=self.summary,
+            content_warning=self.content_warning,
             pass_mark=self.pass_mark,
             start=self.start,
             steps=[block.value for block in self.steps],

@@ -179,6 +179,7 @@ def scenario_import(*, raw: bytes | str, user: User | None = None) -> Scenario:
         scenario = Scenario(
             title=parsed.title,
             summary=parsed.summary,
+            content_warning=parsed.content_warning,
             pass_mark=parsed.pass_mark,
             start=parsed.start,
             steps=stream_from_scenario(parsed),

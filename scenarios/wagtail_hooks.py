@@ -75,6 +75,7 @@ class ScenarioViewSet(SnippetViewSet):
                     # A draft may be incomplete, but never nameless: authors find it by title.
                     FieldPanel("title", required_on_save=True),
                     FieldPanel("summary"),
+                    FieldPanel("content_warning"),
                     FieldPanel("pass_mark"),
                     FieldPanel("start"),
                 ],

@@ -13,7 +13,7 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
 from certificates.demo import seed_demo_certificates
-from courses.demo import load_demo_courses, place_demo_scenarios, seed_demo_local_information
+from courses.demo import load_demo_courses, seed_demo_local_information
 from officers.jurisdictions import Jurisdiction
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.roles import ensure_role_groups, user_set_role
@@ -240,7 +240,6 @@ def load_demo() -> dict[str, int]:
     ensure_role_groups()
     home = _home_page()
     courses = load_demo_courses(home)
-    place_demo_scenarios(courses[0])
     force = _force(DEMO_FORCE, Jurisdiction.SCOTLAND)
     teams = [unit_get_or_create_path(force=force, names=p)[0] for p in UNIT_PATHS]
     intake = force.get_children().filter(name=INTAKE).first() or force.add_child(

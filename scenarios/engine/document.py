@@ -22,6 +22,7 @@ from scenarios.engine.model import (
     MAX_BYTES,
     MAX_STEPS,
     MAX_TITLE,
+    MAX_WARNING,
     OUTCOMES,
     POINTS_MAX,
     POINTS_MIN,
@@ -39,7 +40,8 @@ _MARKUP = re.compile(r"<[A-Za-z/!?]")
 # C0 controls other than tab, newline and carriage return; PostgreSQL also refuses NUL in text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-_TOP_KEYS = ("format", "title", "summary", "pass_mark", "start", "steps")
+_TOP_KEYS_1 = ("format", "title", "summary", "pass_mark", "start", "steps")
+_TOP_KEYS = (*_TOP_KEYS_1, "content_warning")
 _STEP_KEYS_1 = ("key", "text", "choices", "outcome", "debrief")
 _CHOICE_KEYS_1 = ("text", "next", "points", "feedback", "critical")
 _STEP_KEYS = (*_STEP_KEYS_1, "debriefs")
@@ -124,6 +126,7 @@ def to_document(s: Scenario) -> dict[str, object]:
         "format": FORMAT,
         "title": s.title,
         "summary": s.summary,
+        **({"content_warning": s.content_warning} if s.content_warning else {}),
         "pass_mark": s.pass_mark,
         "start": s.start,
         "steps": [_step_document(step) for step in s.steps],
@@ -305,7 +308,7 @@ def _read_document(data: object) -> tuple[Scenario | None, list[Problem]]:
     # keys are allowed, so that only the format itself is reported.
     reader = _Reader(version=1 if data.get("format") == FORMAT_1 else 2)
     doc = _At(None)
-    reader.unknown_keys(data, _TOP_KEYS, doc)
+    reader.unknown_keys(data, _TOP_KEYS if reader.version == 2 else _TOP_KEYS_1, doc)
     if "format" not in data:
         reader.error(doc, f'"format" is missing; it must be {_EITHER_FORMAT}.', graph=False)
     elif data["format"] not in FORMATS:
@@ -314,6 +317,9 @@ def _read_document(data: object) -> tuple[Scenario | None, list[Problem]]:
         )
     title = reader.text(data, "title", doc, required=True, blank_ok=False, max_length=MAX_TITLE)
     summary = reader.text(data, "summary", doc, required=False, blank_ok=True)
+    content_warning = reader.text(
+        data, "content_warning", doc, required=False, blank_ok=True, max_length=MAX_WARNING
+    )
     if "pass_mark" not in data:
         reader.error(doc, '"pass_mark" is missing.', graph=True)
     pass_mark = reader.integer(data, "pass_mark", doc, 0, 100, default=0)
@@ -337,7 +343,12 @@ def _read_document(data: object) -> tuple[Scenario | None, list[Problem]]:
     if not reader.graph_ok or start_key is None:
         return None, reader.problems
     scenario = Scenario(
-        title=title, summary=summary, pass_mark=pass_mark, start=start_key, steps=tuple(steps)
+        title=title,
+        summary=summary,
+        pass_mark=pass_mark,
+        start=start_key,
+        steps=tuple(steps),
+        content_warning=content_warning,
     )
     return scenario, reader.problems
 

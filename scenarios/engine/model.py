@@ -23,6 +23,7 @@ FORMATS = (FORMAT_1, FORMAT)  # what `parse_document` reads
 MAX_BYTES = 1_000_000
 MAX_STEPS = 500
 MAX_TITLE = 200  # characters; the stored scenario's title column is this long
+MAX_WARNING = 500  # characters of a content warning (the stored column's length)
 PATH_LIMIT = 10_000
 POINTS_MIN = -10
 POINTS_MAX = 10
@@ -138,6 +139,9 @@ class Scenario:
     pass_mark: int
     start: str
     steps: tuple[Step, ...]
+    # What the scenario contains that may distress (an overdose, a death), shown before it
+    # starts; empty when nothing does.
+    content_warning: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.steps, tuple):

@@ -89,7 +89,7 @@ SAVES = {  # the actions that write, one of which each person must have done
 }
 RUN = uuid.uuid4().hex[:6]  # makes this run's imported officers and titles unique
 SCENARIO_FILES = ROOT / "scenarios" / "demo"  # the demo's scenarios, as seed_demo loads them
-ASSESSMENT_BANK = ROOT / "courses" / "demo_content" / "public_health_approach_assessment.json"
+DEMO_COURSE = ROOT / "courses" / "demo_content" / "public_health_approach"  # with its bank
 
 
 def load_seconds() -> float:
@@ -641,10 +641,17 @@ def best_choice(step: str, shown: list[str]) -> str | None:
 def demo_bank() -> dict[str, frozenset[str]]:
     """The demo course's final-assessment bank: each question's prompt, and the texts of its
     right options (option ids are given when the bank is seeded; the texts are the file's)."""
-    bank = json.loads(ASSESSMENT_BANK.read_text(encoding="utf-8"))
+    modules = json.loads((DEMO_COURSE / "course.json").read_text(encoding="utf-8"))["modules"]
+    bank = [
+        question
+        for slug in modules
+        for question in json.loads(
+            (DEMO_COURSE / "modules" / f"{slug}.json").read_text(encoding="utf-8")
+        ).get("bank", [])
+    ]
     return {
         plain(q["prompt"]): frozenset(plain(o["text"]) for o in q["options"] if o["correct"])
-        for q in bank["questions"]
+        for q in bank
     }
 
 
