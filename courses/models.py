@@ -28,7 +28,7 @@ from courses.blocks import (
     preview_jurisdiction,
     set_request_jurisdiction,
 )
-from courses.forms import LessonPageForm
+from courses.forms import LessonPageForm, SoundStreamsPageForm
 from courses.rules import BankProblem, bank_question_problems, lesson_minutes
 from officers.jurisdictions import Jurisdiction as OfficerJurisdiction
 from officers.jurisdictions import JurisdictionsField
@@ -278,6 +278,7 @@ class ModulePage(LearnerPageMixin, Page):
     search_fields = [*Page.search_fields, index.SearchField("intro")]
     parent_page_types = ["courses.CoursePage"]
     subpage_types = ["courses.LessonPage"]
+    base_form_class = SoundStreamsPageForm
 
     class Meta:
         verbose_name = _("module")

@@ -34,23 +34,13 @@ from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from courses.assessment import bank_shortfalls, bank_statistics
+from courses.forms import stream_count_is_sound
 from courses.models import AssessmentAnswer, BankQuestion, CoursePage, LocalInformation
 from officers.models import Unit, User
 from officers.selectors import units_visible_to, user_can_manage_unit
 
 BANK_NS = "wagtailsnippets_courses_bankquestion"
 REPORT_PERMISSION = "courses.change_bankquestion"
-
-
-def _stream_count_is_sound(data: Any, prefix: str, limit: int = 100) -> bool:
-    """Whether a posted StreamField's `<prefix>-count` is a small number and every child it
-    counts was sent (as Wagtail's form widget always does)."""
-    raw = data.get(f"{prefix}-count")
-    if raw is None or not str(raw).isdigit() or int(raw) > limit:
-        return False
-    return all(
-        f"{prefix}-{i}-deleted" in data and f"{prefix}-{i}-type" in data for i in range(int(raw))
-    )
 
 
 class BankQuestionForm(WagtailAdminModelForm):
@@ -61,7 +51,7 @@ class BankQuestionForm(WagtailAdminModelForm):
         # Wagtail's StreamBlock reads `options-count` and each child's fields unguarded: a
         # missing or malformed count, or a count naming children that were not sent, is a
         # KeyError or ValueError (a 500). Treat such a POST as no answers, which clean() refuses.
-        if data is not None and not _stream_count_is_sound(data, "options"):
+        if data is not None and not stream_count_is_sound(data, "options"):
             data = data.copy()
             data["options-count"] = "0"
         super().__init__(data, *args, **kwargs)

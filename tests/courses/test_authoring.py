@@ -69,6 +69,7 @@ def lesson_form(image_id: int, scenario_id: int, **overrides: object) -> dict:
         "slug": "every-block",
         "summary": "All of them.",
         "duration_minutes": 5,
+        "outcomes": streamfield([("outcome", "give nasal naloxone in the right order")]),
         "body": streamfield(body),
     }
     data.update(overrides)
@@ -110,8 +111,35 @@ def test_author_creates_a_lesson_with_every_block_and_previews_it(author, home) 
         "What comes first?",
         "naloxone.org.uk",
         "Stairwell",
+        "By the end of this lesson you can",
+        "give nasal naloxone in the right order",
     ):
         assert text in body, text
+    # The citation is listed under References at the end, not where it was placed.
+    assert body.index("References") > body.index("What comes first?")
+
+
+@pytest.mark.parametrize("field", ["body", "outcomes"])
+@pytest.mark.parametrize("count", [None, "x", "-1", "12", "100000"])
+def test_a_forged_stream_count_is_refused_with_a_message_not_a_500(
+    author, home, field: str, count: str | None
+) -> None:
+    course = make_course(home, title="Forged", modules=1, lessons=1)
+    module = ModulePage.objects.child_of(course).get()
+    image, scenario = a_picture(), publish_document(DOC)
+    data = lesson_form(image.pk, scenario.pk)
+    if count is None:
+        del data[f"{field}-count"]
+    else:
+        data[f"{field}-count"] = count
+    data["action-publish"] = "1"
+    response = author.post(f"/admin/pages/add/courses/lessonpage/{module.pk}/", data)
+    if field == "body":  # the content is required: refused, nothing saved
+        assert response.status_code == 200
+        assert not LessonPage.objects.filter(slug="every-block").exists()
+    else:  # outcomes are optional: read as none
+        assert response.status_code == 302
+        assert not LessonPage.objects.get(slug="every-block").outcomes
 
 
 def test_an_image_without_alt_text_is_refused(author, home) -> None:
