@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +198,7 @@ def course_problems(course_dir: Path, scenarios_dir: Path = DEMO_DIR) -> list[st
             problems += module_problems(module, scenarios_dir)
         except (KeyError, TypeError, OSError, engine.ScenarioInvalid) as error:
             problems.append(f"{module.get('slug')}: cannot be read: {error!r}")
+    problems += jurisdiction_leaks(modules, scenarios_dir)
     slugs = [lesson["slug"] for module in modules for lesson in module["lessons"]]
     problems += [
         f"lesson slug {s!r} is used twice" for s in sorted({s for s in slugs if slugs.count(s) > 1})
@@ -207,21 +206,106 @@ def course_problems(course_dir: Path, scenarios_dir: Path = DEMO_DIR) -> list[st
     return problems
 
 
-def main(paths: Iterable[str]) -> int:
-    import django
+# --- One jurisdiction's law, shown only to its officers -----------------------------------------
 
-    django.setup()
+# Names of one jurisdiction's law, schemes, bodies and figures' sources. None of them may reach an
+# officer of the other: not in a lesson or scenario they are shown, not in a question they are
+# asked. (References are not searched: a source's name is not a statement of law.)
+JURISDICTION_TERMS: dict[str, tuple[str, ...]] = {
+    Jurisdiction.SCOTLAND: (
+        "Recorded Police Warning", "RPW", "Lord Advocate", "Procurator Fiscal", "Fiscal",
+        "Children's Reporter", "Crown Office", "COPFS", "Distress Brief Intervention", "DBI",
+        "Alcohol and Drug Partnership", "ADP", "RADAR", "ERSO", "STOP unit", "Thistle",
+        "Police Scotland", "HMICS", "National Records of Scotland", "National Trauma",
+        "early and effective intervention",
+    ),
+    Jurisdiction.ENGLAND_WALES: (
+        "DIVERT", "Checkpoint", "community resolution", "Outcome 22", "conditional caution",
+        "simple caution", "penalty notice", "khat", "Combating Drugs Partnership",
+        "From Harm to Hope", "Office for Health Improvement", "OHID", "West Midlands",
+        "Cranstoun", "Police and Crime Commissioner", "Swift, Certain, Tough", "Home Office",
+    ),
+}  # fmt: skip
+
+
+def _term_pattern(term: str) -> re.Pattern[str]:
+    # Acronyms and names match as written; a phrase in any case ("Direct measures").
+    flags = 0 if term.isupper() or term[0].isupper() else re.IGNORECASE
+    return re.compile(rf"(?<![\w-]){re.escape(term)}s?(?![\w-])", flags)
+
+
+def _for(audience: list[str], code: str) -> bool:
+    return not audience or code in audience
+
+
+def _block_texts(block: dict[str, Any], code: str, scenarios_dir: Path) -> list[str]:
+    value = block["value"]
+    kind = block["type"]
+    if kind == "text":
+        return [strip_tags(value)]
+    if kind == "key_message":
+        return [value["heading"], value["text"]]
+    if kind == "content_warning":
+        return [value["contains"], value["support"]]
+    if kind == "question":
+        return _question_texts(value)
+    if kind == "jurisdiction_switch":
+        return [value["heading"], strip_tags(value.get(code) or "")]
+    if kind == "local_information":
+        return [value.get("lead_in", "")]
+    if kind == "scenario":
+        scenario = scenario_for(value, scenarios_dir)
+        texts = [scenario.title, scenario.summary, scenario.content_warning]
+        for step in scenario.steps:
+            texts += [step.text, step.debrief, *(d.text for d in step.debriefs)]
+            texts += [text for c in step.choices for text in (c.text, c.feedback)]
+        return texts
+    return []  # citations, images, videos
+
+
+def _question_texts(question: dict[str, Any]) -> list[str]:
+    return [
+        question["prompt"],
+        *(t for o in question["options"] for t in (o["text"], o["feedback"])),
+    ]
+
+
+def officer_texts(
+    modules: list[dict[str, Any]], code: str, scenarios_dir: Path = DEMO_DIR
+) -> list[tuple[str, str]]:
+    """(where, text) for everything an officer in jurisdiction `code` is shown or asked."""
+    found = []
+    for module in modules:
+        if not _for(module.get("audience", []), code):
+            continue
+        found += [(module["slug"], module["title"]), (module["slug"], module.get("intro", ""))]
+        found += [(module["slug"], outcome) for outcome in module.get("outcomes", [])]
+        for lesson in module["lessons"]:
+            if not _for(lesson.get("audience", []), code):
+                continue
+            where = f"{module['slug']}/{lesson['slug']}"
+            found += [(where, lesson["title"]), (where, lesson.get("summary", ""))]
+            found += [(where, outcome) for outcome in lesson.get("outcomes", [])]
+            for block in lesson["body"]:
+                found += [(where, text) for text in _block_texts(block, code, scenarios_dir)]
+        for number, question in enumerate(module.get("bank", []), 1):
+            if question.get("jurisdiction", "all") in ("all", code):
+                where = f"{module['slug']} bank {number}"
+                found += [(where, text) for text in _question_texts(question)]
+    return found
+
+
+def jurisdiction_leaks(modules: list[dict[str, Any]], scenarios_dir: Path = DEMO_DIR) -> list[str]:
+    """One problem for each place where an officer is shown another jurisdiction's term."""
     problems = []
-    for path in paths:
-        problems += course_problems(Path(path))
-    for problem in problems:
-        print(problem)
-    print(f"{len(problems)} problem(s)")
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    import os
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pathways.settings")
-    sys.exit(main(sys.argv[1:]))
+    for owner, terms in JURISDICTION_TERMS.items():
+        patterns = [(term, _term_pattern(term)) for term in terms]
+        for code in sorted(JURISDICTIONS - {owner}):
+            for where, text in officer_texts(modules, code, scenarios_dir):
+                for term, pattern in patterns:
+                    if pattern.search(text):
+                        problems.append(
+                            f"{where}: officers in {code} are shown {owner}'s {term!r}: "
+                            f"{text[:80]!r}"
+                        )
+    return sorted(set(problems))
