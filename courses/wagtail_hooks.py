@@ -34,27 +34,19 @@ from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from courses.assessment import bank_shortfalls, bank_statistics
-from courses.forms import stream_count_is_sound
 from courses.models import AssessmentAnswer, BankQuestion, CoursePage, LocalInformation
 from officers.models import Unit, User
 from officers.selectors import units_visible_to, user_can_manage_unit
+from scenarios.forms import SoundStreamsMixin
 
 BANK_NS = "wagtailsnippets_courses_bankquestion"
 REPORT_PERMISSION = "courses.change_bankquestion"
 
 
-class BankQuestionForm(WagtailAdminModelForm):
+class BankQuestionForm(SoundStreamsMixin, WagtailAdminModelForm):
     """The editor's form. BankQuestion.clean() refuses a question officers could not answer
-    correctly, with the reason shown beside the answers."""
-
-    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        # Wagtail's StreamBlock reads `options-count` and each child's fields unguarded: a
-        # missing or malformed count, or a count naming children that were not sent, is a
-        # KeyError or ValueError (a 500). Treat such a POST as no answers, which clean() refuses.
-        if data is not None and not stream_count_is_sound(data, "options"):
-            data = data.copy()
-            data["options-count"] = "0"
-        super().__init__(data, *args, **kwargs)
+    correctly, with the reason shown beside the answers (a forged POST's answers read as none,
+    which it refuses too)."""
 
 
 class BankIndexView(IndexView):

@@ -263,11 +263,6 @@ def matches(key: str, pattern: str) -> bool:
 
 # Real bugs the walk found, each checked on its own as a strict xfail (an XPASS once fixed:
 # then delete the entry). (route key, intruder, method): what goes wrong.
-STREAMFIELD = (
-    "BUG (Wagtail): a POST without a StreamField's `<name>-count` field (any form but the "
-    "editor's own) raises MultiValueDictKeyError in wagtail.blocks.StreamBlock."
-    "value_from_datadict: 500 instead of the form shown again with an error"
-)
 KNOWN_BUGS: dict[tuple[str, str, str], str] = {
     **{
         ("admin/choose-external-link/", who, "POST"): (
@@ -277,23 +272,6 @@ KNOWN_BUGS: dict[tuple[str, str, str], str] = {
         )
         for who in STAFF
     },
-    **{
-        (f"admin/snippets/scenarios/scenario/{path}", AUTHOR, "POST"): STREAMFIELD + " (steps)"
-        for path in (
-            "add/",
-            "edit/<int:pk>/",
-            "copy/<int:pk>/",
-            "preview/",
-            "preview/<int:pk>/",
-            "history/<int:pk>/revisions/<int:revision_id>/revert/",
-        )
-    },
-    (
-        "admin/pages/add/<slug:content_type_app_name>/<slug:content_type_model_name>/"
-        "<int:parent_page_id>/preview/",
-        AUTHOR,
-        "POST",
-    ): STREAMFIELD + " (a lesson's body)",
     ("admin/pages/<int:page_id>/copy/", AUTHOR, "POST"): (
         "BUG (Wagtail): a POST without `new_parent_page` raises KeyError in "
         "wagtail.admin.views.pages.copy.CopyView.post (it reads request.POST[...] before the "
