@@ -250,8 +250,8 @@ def _outcomes_field(what: str) -> StreamField:
         verbose_name=_("learning outcomes"),
         help_text=_(
             "What an officer can do after this %(what)s, one per line, each continuing "
-            "\"By the end of this %(what)s you can ...\" (for example \"recognise the signs "
-            "of an opioid overdose\")."
+            '"By the end of this %(what)s you can ..." (for example "recognise the signs '
+            'of an opioid overdose").'
         )
         % {"what": what},
     )

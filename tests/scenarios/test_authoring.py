@@ -289,23 +289,38 @@ def test_demo_debriefs_praise_only_what_the_route_did(path: Path) -> None:
 
 UNSAFE = {  # unlawful or dangerous: critical in the demo content
     "overdose-stairwell.json": [
-        "search-first", "keep-rousing", "slap-and-water", "wait-for-paramedics",
-        "flag-down-ambulance", "let-him-go", "threaten-arrest", "junkie-remark",
+        "search-first", "hands-on-first", "recovery-position-first", "benzos-no-naloxone",
+        "test-then-give", "keep-recovery-position", "cpr-no-second-dose", "flag-down-ambulance",
+        "threaten-arrest", "let-him-go", "block-the-stairs",
     ],
     "person-in-distress.json": [
-        "threaten-arrest", "steer-by-arm", "restrain", "could-be-worse", "force-to-ae",
-        "arrest-for-safety", "leave-and-label",
+        "threaten-arrest", "restrain", "steer-by-arm", "could-be-worse", "force-to-ae",
+        "helpline-only", "vague-question", "refer-and-leave", "arrest-for-safety",
+        "leave-and-label",
     ],
     "handover-language.json": [
         "leave-unchecked", "threaten-arrest", "submit-as-is", "swap-junkie-for-addict",
-        "heroin-addict", "regular-junkie",
+        "heroin-addict", "the-addict", "regular-junkie",
     ],
     "possession-stop.json": [
-        "grab-both", "arrest-supply-by-association", "accept-or-arrest", "stoner-label",
-        "grab-rucksack", "rpw-for-supply", "word-of-advice", "accept-explanation",
-        "education-referral", "what-they-all-say", "scumbag-label",
+        "grab-both", "arrest-supply-by-association", "accept-or-arrest", "rpw-for-supply",
+        "word-of-advice", "accept-explanation", "education-referral", "what-they-all-say",
+        "stoner-label", "scumbag-label",
+    ],
+    "possession-stop-england-wales.json": [
+        "grab-both", "arrest-supply-by-association", "accept-or-cell", "prosecution-if-miss",
+        "cr-for-supply", "cannabis-warning-for-supply", "accept-explanation",
+        "education-referral", "stoner-label", "what-they-all-say", "scumbag-label",
+    ],
+    "young-person-found-with-drugs.json": [
+        "grab-arm", "simple-possession", "threaten-names", "let-go-cousin", "label-record",
+        "verdict-record",
     ],
 }  # fmt: skip
+
+
+def test_every_demo_scenario_lists_its_critical_choices() -> None:
+    assert set(UNSAFE) == {path.name for path in DEMO.glob("*.json")}
 
 
 @pytest.mark.parametrize("name", sorted(UNSAFE))
@@ -318,7 +333,7 @@ def test_demo_unsafe_choices_are_critical(name: str) -> None:
 def test_demo_scenarios_load_through_the_command(db, capsys) -> None:
     for path in sorted(DEMO.glob("*.json")):
         call_command("import_scenario", str(path), "--publish")
-    assert Scenario.objects.filter(live=True).count() == len(list(DEMO.glob("*.json"))) == 4
+    assert Scenario.objects.filter(live=True).count() == len(list(DEMO.glob("*.json"))) == 6
 
 
 # ------------------------------------------------------------------------ analytics

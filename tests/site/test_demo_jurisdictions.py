@@ -82,32 +82,34 @@ def test_each_force_has_published_local_information_of_every_kind(demo, name: st
         assert not any(ch.isdigit() for ch in text.body)
 
 
-def test_jurisdiction_specific_lessons_scenario_and_questions_say_whom_they_are_for(demo) -> None:  # noqa: ANN001
+def test_jurisdiction_specific_lessons_scenarios_and_questions_say_whom_they_are_for(demo) -> None:  # noqa: ANN001
     course = CoursePage.objects.get(slug="public-health-approach")
     lessons = {lesson.slug: lesson for lesson in LessonPage.objects.descendant_of(course)}
     assert lessons["scotland-recorded-police-warnings"].audience == ["scotland"]
     assert lessons["england-and-wales-diversion"].audience == ["england_wales"]
     assert lessons["practise-possession-stop"].audience == ["scotland"]
-    assert lessons["choosing-the-right-route"].audience == []  # both jurisdictions, compared
-    stop = Scenario.objects.get(pk=lessons["practise-possession-stop"].scenario_ids[0])
-    assert stop.audience == ["scotland"]
-    assert stop.live_revision.as_object().audience == ["scotland"]
-    assert [s.audience for s in Scenario.objects.exclude(pk=stop.pk)] == [[], [], []]
-    # The published revisions carry it too (what learners are served).
-    for slug in ("scotland-recorded-police-warnings", "practise-possession-stop"):
-        assert lessons[slug].get_latest_revision_as_object().audience == ["scotland"]
+    assert lessons["practise-possession-stop-england-wales"].audience == ["england_wales"]
+    assert lessons["choosing-the-right-route"].audience == []  # both, each in its switch body
+    # A placed scenario is for the officers of the lesson that places it: stored and published.
+    stops = []
+    for slug in ("practise-possession-stop", "practise-possession-stop-england-wales"):
+        stop = Scenario.objects.get(pk=lessons[slug].scenario_ids[0])
+        stops.append(stop.pk)
+        assert stop.audience == lessons[slug].audience
+        assert stop.live_revision.as_object().audience == lessons[slug].audience
+        # The published revisions carry it too (what learners are served).
+        assert lessons[slug].get_latest_revision_as_object().audience == lessons[slug].audience
+    for_everyone = Scenario.objects.exclude(pk__in=stops)
+    assert for_everyone.count() == 4 and all(s.audience == [] for s in for_everyone)
 
     bank = BankQuestion.objects.filter(course=course)
-    by_jurisdiction = {
-        code: bank.filter(jurisdiction=code).count() for code in ("scotland", "england_wales")
-    }
-    assert by_jurisdiction == {"scotland": 1, "england_wales": 1}
-    assert "Recorded Police Warning" in bank.get(jurisdiction="scotland").prompt
-    assert "DIVERT" in bank.get(jurisdiction="england_wales").prompt
-    # Enough questions for a full draw in either jurisdiction.
-    for code in ("scotland", "england_wales"):
+    for code, scheme in (("scotland", "Recorded Police Warning"), ("england_wales", "DIVERT")):
+        own = bank.filter(jurisdiction=code)
+        assert own.count() >= 5
+        assert any(scheme in q.prompt or scheme in str(q.options) for q in own)
+        # Enough questions for fresh draws in either jurisdiction.
         usable = bank.filter(live=True, jurisdiction__in=[code, "all"]).count()
-        assert usable >= course.assessment_question_count
+        assert usable >= 3 * course.assessment_question_count
 
     naloxone = CoursePage.objects.get(slug="naloxone-refresher")
     assert naloxone.jurisdiction == "scotland"
