@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Subquery
 from django.db.models.functions import Coalesce, Substr
@@ -135,6 +136,16 @@ class CitationBlock(blocks.StructBlock):
     year = blocks.CharBlock(label=_("Year"), max_length=20, required=False)
     url = blocks.URLBlock(label=_("Link"), required=False)
     note = blocks.TextBlock(label=_("What this lesson draws from it"), required=False)
+    audience = blocks.MultipleChoiceBlock(
+        label=_("Listed for officers in"),
+        choices=Jurisdiction.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "For a source of one jurisdiction's content (in a jurisdiction switch): tick it, and "
+            "only its officers see the reference. Leave all unticked to list it for everyone."
+        ),
+    )
 
     class Meta:
         icon = "openquote"

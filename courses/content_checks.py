@@ -210,20 +210,23 @@ def course_problems(course_dir: Path, scenarios_dir: Path = DEMO_DIR) -> list[st
 
 # Names of one jurisdiction's law, schemes, bodies and figures' sources. None of them may reach an
 # officer of the other: not in a lesson or scenario they are shown, not in a question they are
-# asked. (References are not searched: a source's name is not a statement of law.)
+# asked, not in a reference listed for them (a citation block lists a source of one
+# jurisdiction's law for its officers only).
 JURISDICTION_TERMS: dict[str, tuple[str, ...]] = {
     Jurisdiction.SCOTLAND: (
         "Recorded Police Warning", "RPW", "Lord Advocate", "Procurator Fiscal", "Fiscal",
         "Children's Reporter", "Crown Office", "COPFS", "Distress Brief Intervention", "DBI",
         "Alcohol and Drug Partnership", "ADP", "RADAR", "ERSO", "STOP unit", "Thistle",
-        "Police Scotland", "HMICS", "National Records of Scotland", "National Trauma",
+        "Police Scotland", "HMICS", "Inspectorate of Constabulary in Scotland",
+        "Scottish Police Authority", "National Records of Scotland", "National Trauma",
         "early and effective intervention",
     ),
     Jurisdiction.ENGLAND_WALES: (
         "DIVERT", "Checkpoint", "community resolution", "Outcome 22", "conditional caution",
-        "simple caution", "penalty notice", "khat", "Combating Drugs Partnership",
+        "simple caution", "khat", "Combating Drugs Partnership",
         "From Harm to Hope", "Office for Health Improvement", "OHID", "West Midlands",
         "Cranstoun", "Police and Crime Commissioner", "Swift, Certain, Tough", "Home Office",
+        "College of Policing",
     ),
 }  # fmt: skip
 
@@ -253,6 +256,10 @@ def _block_texts(block: dict[str, Any], code: str, scenarios_dir: Path) -> list[
         return [value["heading"], strip_tags(value.get(code) or "")]
     if kind == "local_information":
         return [value.get("lead_in", "")]
+    if kind == "citation":
+        if not _for(value.get("audience") or [], code):
+            return []
+        return [value["source"], value.get("title", ""), value.get("note", "")]
     if kind == "scenario":
         scenario = scenario_for(value, scenarios_dir)
         texts = [scenario.title, scenario.summary, scenario.content_warning]
@@ -260,7 +267,7 @@ def _block_texts(block: dict[str, Any], code: str, scenarios_dir: Path) -> list[
             texts += [step.text, step.debrief, *(d.text for d in step.debriefs)]
             texts += [text for c in step.choices for text in (c.text, c.feedback)]
         return texts
-    return []  # citations, images, videos
+    return []  # images, videos
 
 
 def _question_texts(question: dict[str, Any]) -> list[str]:

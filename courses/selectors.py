@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
+from courses.blocks import request_jurisdiction
 from courses.models import (
     AssessmentAttempt,
     CheckAnswer,
@@ -389,13 +390,25 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
         "position": (position + 1) if position is not None else None,
         "lesson_count": len(order),
         "content_warning": warning,
-        # The lesson's sources, listed once at its end as numbered references.
-        "references": [block for block in lesson.body if block.block_type == "citation"],
+        # The lesson's sources, listed once at its end as numbered references: those for this
+        # officer's jurisdiction (or the one previewed), like the switch blocks' text.
+        "references": lesson_references(lesson, request_jurisdiction(request)),
         # Authors previewing see the warning and the content together.
         "show_warning": warning is not None
         and request.GET.get("warning") != "accepted"
         and not getattr(request, "is_preview", False),
     }
+
+
+def lesson_references(lesson: LessonPage, jurisdiction: str | None) -> list[Any]:
+    """The lesson's citation blocks for an officer of `jurisdiction`: every one listed for all,
+    and those listed for their jurisdiction (a source of another's law is not shown to them)."""
+    return [
+        block
+        for block in lesson.body
+        if block.block_type == "citation"
+        and audience_includes(block.value.get("audience"), jurisdiction)
+    ]
 
 
 def withheld_scenarios(state: CourseState, lesson_id: int) -> set[int]:

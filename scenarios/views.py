@@ -140,5 +140,9 @@ def feedback_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _back(attempt: Attempt) -> str:
+    """Back to the scenario in its lesson. The officer accepted the lesson's content warning (if
+    it has one) to start the scenario: it is not shown again on the way back."""
     lesson = attempt.lesson
-    return lesson.url if lesson is not None and lesson.live else reverse("my_learning")
+    if lesson is None or not lesson.live:
+        return reverse("my_learning")
+    return f"{lesson.url}?warning=accepted#scenario-{attempt.scenario_id}"

@@ -281,6 +281,7 @@ def test_a_quoted_word_taught_as_one_not_to_use_is_allowed() -> None:
         ("lesson", "<p>Refer them to DIVERT.</p>", "scotland"),
         ("bank", "Would a community resolution fit?", "scotland"),
         ("switch-other", "<p>Report it to the Procurator Fiscal.</p>", "england_wales"),
+        ("reference", "DIVERT: West Midlands pre-arrest drug diversion", "scotland"),
     ],
 )
 def test_another_jurisdictions_law_shown_to_an_officer_is_a_leak(where, text, shown_to) -> None:  # noqa: ANN001
@@ -289,6 +290,8 @@ def test_another_jurisdictions_law_shown_to_an_officer_is_a_leak(where, text, sh
         _lesson(module)["body"].insert(1, {"type": "text", "value": text})
     elif where == "bank":
         module["bank"][0]["prompt"] = text
+    elif where == "reference":  # a reference listed for everyone
+        _body(module, "citation")["title"] = text
     else:  # in the England and Wales body of a switch: seen there, by the wrong officers
         _lesson(module)["body"].insert(
             1,
@@ -318,7 +321,32 @@ def test_a_jurisdictions_own_law_in_its_own_place_is_not_a_leak(code: str, text:
     )
     in_bank = good_module()
     in_bank["bank"][0].update(prompt=text, jurisdiction=code)
-    assert jurisdiction_leaks([in_lesson, in_switch, in_bank]) == []
+    in_reference = good_module()
+    _body(in_reference, "citation").update(title=text, audience=[code])
+    assert jurisdiction_leaks([in_lesson, in_switch, in_bank, in_reference]) == []
+
+
+@pytest.mark.parametrize(
+    ("email", "shown", "hidden"),
+    [
+        (
+            "officer@demo.police.uk",
+            "Crown Office and Procurator Fiscal Service",
+            "Centre for Justice",
+        ),
+        ("ew.officer@demo.police.uk", "Centre for Justice", "Crown Office and Procurator Fiscal"),
+    ],
+)
+def test_each_officer_is_listed_their_own_jurisdictions_references(
+    demo, email, shown, hidden
+) -> None:  # noqa: ANN001
+    lesson = LessonPage.objects.get(slug="choosing-the-right-route")
+    client = Client()
+    client.force_login(User.objects.get(email=email))
+    body = client.get(lesson.url).content.decode()
+    references = body[body.index('id="references-title"') :]
+    assert shown in references and hidden not in references
+    assert hidden not in body
 
 
 def test_outline_for_is_the_rule_the_loaded_lessons_follow(demo) -> None:  # noqa: ANN001

@@ -275,7 +275,9 @@ def test_passing_the_scenario_counts_toward_completion(player, lesson_with_scena
     assert "Resume the scenario" in player.get(lesson.url).content.decode()
     choose(player, attempt, "call", "c1")
     result = player.get(f"/scenarios/attempts/{attempt.pk}/").content.decode()
-    assert f'href="{lesson.url}"' in result  # back to the lesson
+    # Back to the scenario in the lesson, past the content warning accepted to start it.
+    scenario_id = lesson.body[1].value["scenario"].pk
+    assert f'href="{lesson.url}?warning=accepted#scenario-{scenario_id}"' in result
     # The result page offers to complete the lesson in one step.
     assert "Mark the lesson complete and continue" in result
     assert f'action="/learning/lessons/{lesson.pk}/complete/"' in result
