@@ -32,6 +32,14 @@ def sign_out(page) -> None:  # noqa: ANN001
     page.wait_for_load_state()
 
 
+def past_warning(page) -> None:  # noqa: ANN001
+    """Continue past the lesson's content warning, if it shows one, to the lesson itself."""
+    page.wait_for_load_state()
+    if page.get_by_role("link", name="Continue to the lesson").count():
+        page.get_by_role("link", name="Continue to the lesson").click()
+        page.locator("section.lesson-end").wait_for()
+
+
 def answer_checks(page, lesson: LessonPage | None = None) -> None:  # noqa: ANN001
     """Answer every check question of the lesson on the page correctly, as "Mark as complete"
     needs: tick the right options by id (their order is shuffled per run), press "Check
@@ -109,6 +117,7 @@ def test_recruit_works_through_a_module_with_its_scenario(page, demo) -> None:  
     assert page.locator("h1").inner_text() == practise.title
     scenario = Scenario.objects.get(pk=practise.scenario_ids[0])
     played = scenario.to_engine()
+    past_warning(page)
     page.get_by_role("button", name="Start the scenario").click()
     play(page, scenario, route_with(played, passed=False))
     assert page.locator("h1").inner_text() == "Not passed"
@@ -178,6 +187,7 @@ def test_officer_resumes_a_half_done_scenario_after_signing_in_again(page, demo)
     route = route_with(played, passed=True)
     sign_in(page, "officer@demo.police.uk")
     page.goto(lesson.url)
+    past_warning(page)
     page.get_by_role("button", name="Start the scenario").click()
     assert first_step.text.split("\n")[0][:40] in page.inner_text("main")
     play(page, scenario, route[:1])
@@ -186,6 +196,7 @@ def test_officer_resumes_a_half_done_scenario_after_signing_in_again(page, demo)
     sign_out(page)
     sign_in(page, "officer@demo.police.uk")
     page.goto(lesson.url)
+    past_warning(page)
     page.get_by_role("link", name="Resume the scenario").click()
     assert second_step.text.split("\n")[0][:40] in page.inner_text("main")
     play(page, scenario, route[1:])
