@@ -173,34 +173,42 @@ def lessons_open_to(user: User) -> set[int]:
     return {lesson.id for outline in outlines.values() for lesson in outline.lessons}
 
 
+_PARENTS_ATTR = "_pathways_parents"
+
+
+def page_parents(page: ModulePage | LessonPage) -> tuple[CoursePage | None, ModulePage | None]:
+    """The course and (for a lesson) the module a page is in: one query each, once per page
+    object (the withheld check and the page's view both ask)."""
+    parents = getattr(page, _PARENTS_ATTR, None)
+    if parents is None:
+        if isinstance(page, LessonPage):
+            course = CoursePage.objects.filter(path=page.path[: -2 * STEP]).first()
+            module = ModulePage.objects.filter(path=page.path[:-STEP]).first()
+        else:
+            course, module = CoursePage.objects.filter(path=page.path[:-STEP]).first(), None
+        parents = (course, module)
+        setattr(page, _PARENTS_ATTR, parents)
+    return parents
+
+
 def learner_page_withheld(*, user: User, page: Page) -> bool:
     """Whether an officer must not see this course, module or lesson (it is for another
     jurisdiction than theirs): shown to them exactly like a missing page. At most one query
-    for a module, two for a lesson. An officer whose jurisdiction is unknown sees a course
-    limited to one jurisdiction (to be told why they cannot complete it), but none of its
-    modules or lessons."""
+    for a module, two for a lesson (its parents, which its view then uses). An officer whose
+    jurisdiction is unknown sees a course limited to one jurisdiction (to be told why they
+    cannot complete it), but none of its modules or lessons."""
     jurisdiction = officer_jurisdiction(user)
     if isinstance(page, CoursePage):
         return course_withheld(page.jurisdiction, jurisdiction)
     if not isinstance(page, ModulePage | LessonPage):
         return False
-    depth = 1 if isinstance(page, ModulePage) else 2
-    course_jurisdiction = (
-        CoursePage.objects.filter(path=page.path[: -depth * STEP])
-        .values_list("jurisdiction", flat=True)
-        .first()
-    )
-    if course_jurisdiction is not None and not course_applies(course_jurisdiction, jurisdiction):
+    course, module = page_parents(page)
+    if course is not None and not course_applies(course.jurisdiction, jurisdiction):
         return True
     if not audience_includes(page.audience, jurisdiction):
         return True
     if isinstance(page, LessonPage):
-        module_audience = (
-            ModulePage.objects.filter(path=page.path[:-STEP])
-            .values_list("audience", flat=True)
-            .first()
-        )
-        return not audience_includes(module_audience, jurisdiction)
+        return not audience_includes(module.audience if module else None, jurisdiction)
     return False
 
 
@@ -327,7 +335,7 @@ def course_view(*, user: User, course: CoursePage) -> dict[str, Any]:
 
 
 def module_view(*, user: User, module: ModulePage) -> dict[str, Any]:
-    course = CoursePage.objects.get(path=module.path[:-STEP])
+    course = page_parents(module)[0]
     state = course_state(user, course)
     outline_module = next((m for m in state.outline.modules if m.id == module.pk), None)
     lessons = outline_module.lessons if outline_module else ()
@@ -346,8 +354,7 @@ def _previewed_withheld(request: HttpRequest, lesson: LessonPage) -> set[int]:
 
 
 def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
-    course = CoursePage.objects.get(path=lesson.path[: -2 * STEP])
-    module = ModulePage.objects.get(path=lesson.path[:-STEP])
+    course, module = page_parents(lesson)
     state = course_state(request.user, course)
     preview = getattr(request, "is_preview", False)
     if not preview and lesson.pk is not None:

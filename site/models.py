@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
+from wagtail.url_routing import RouteResult
 
 
 class HomePage(Page):
@@ -25,3 +29,24 @@ class HomePage(Page):
 
     class Meta:
         verbose_name = _("home page")
+
+    def route(self, request: HttpRequest, path_components: list[str]) -> Any:
+        """Find the page a path names in one lookup by its URL path, not one child at a time.
+
+        Wagtail's Page.route walks the tree, two queries per level (the child, then its
+        specific page): ten for a lesson. The page whose `url_path` is this page's plus the
+        path is the page the walk would reach; like the walk, it must be live, and pages in
+        between need not be. A page type with its own `route` (sub-page routes) still gets
+        the rest of the path through it: then the walk is used."""
+        if not path_components:
+            return super().route(request, path_components)
+        url_path = self.url_path + "/".join(path_components) + "/"
+        page = Page.objects.filter(url_path=url_path).specific().first()
+        if page is None:
+            # Perhaps a page whose own route takes the rest of the path: walk as Wagtail does.
+            return super().route(request, path_components)
+        if type(page).route is not Page.route:
+            return super().route(request, path_components)
+        if not page.live:
+            raise Http404
+        return RouteResult(page)

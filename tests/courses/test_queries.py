@@ -8,11 +8,12 @@ from django.test import Client
 from courses.models import LessonPage
 from tests.factories import make_course, make_officer
 
-LESSON_PAGE_MAX = 31
-# Fixed costs per request: session, user, user-session tracking (4), the MFA role check,
-# Wagtail's site lookup and its routing (one query per level of the page tree).
-MY_LEARNING_MAX = 20
-COURSE_PAGE_MAX = 24
+LESSON_PAGE_MAX = 22
+# Fixed costs per request: session, user, profile, Wagtail's site lookup, the routing (the home
+# page and the requested page by its URL path: pathways.models.HomePage.route), the page's view
+# restrictions, its course and module (once, for the jurisdiction check and the view).
+MY_LEARNING_MAX = 13
+COURSE_PAGE_MAX = 16
 
 
 @pytest.fixture
