@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -115,13 +117,21 @@ def course_start_view(request: HttpRequest, course_id: int) -> HttpResponse:
     return redirect("courses:continue", course_id=enrolment.course_id)
 
 
+# A search term: a run of letters and digits (in any script). Hyphens, quotes and the like
+# are query syntax to the search backends: "near-fatal" is searched as "near fatal".
+SEARCH_WORD = re.compile(r"\w+")
+
+
 @login_required
 @require_GET
 def search_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
+    # The search backend reads some characters as query syntax (an unbalanced double quote
+    # was a database error): search for the words alone.
+    words = " ".join(SEARCH_WORD.findall(query))
     # Only the lessons of the officer's own outlines: never another jurisdiction's.
     lessons = LessonPage.objects.live().filter(pk__in=lessons_open_to(request.user))
-    results = lessons.search(query) if query else LessonPage.objects.none()
+    results = lessons.search(words) if words else LessonPage.objects.none()
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(request, "courses/search.html", {"query": query, "results": page})
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from courses.models import (
     CheckAnswer,
@@ -250,6 +252,28 @@ def test_search_finds_published_lessons_only(signed_in, course) -> None:
     assert "Recovery position" in body
     assert "Recovery secrets" not in body
     assert signed_in.get("/learning/search/?q=").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"stigma kills', 'stigma "kills', "he said \"no", "\x00", "near-fatal", "it's", "a* OR b",
+     "NOT -x", "(((", "'", "^~:", "NEAR(a b)", "日本語", "%", "\\"],
+)  # fmt: skip
+def test_search_with_query_syntax_characters_answers_without_error(
+    signed_in, course, query
+) -> None:  # noqa: ANN001
+    module = ModulePage.objects.child_of(course).first()
+    add_lesson(module, "Near-fatal overdose", slug="near-fatal")
+    response = signed_in.get("/learning/search/", {"q": query})
+    assert response.status_code == 200
+    if query == "near-fatal":
+        assert "Near-fatal overdose" in response.content.decode()
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=60))
+def test_any_search_text_answers_without_error(signed_in, course, query) -> None:  # noqa: ANN001
+    assert signed_in.get("/learning/search/", {"q": query}).status_code == 200
 
 
 def test_author_can_preview_a_draft_lesson(client, home, course, org, no_staff_mfa) -> None:
