@@ -99,6 +99,8 @@ def question_problems(where: str, question: dict[str, Any]) -> list[str]:
         problems.append(f"{where}: {len(correct)} correct options but not 'multiple'")
     if len(options) < 2:
         problems.append(f"{where}: fewer than two options")
+    if "all that apply" in question["prompt"].lower():
+        problems.append(f"{where}: the prompt says 'all that apply'; the page already does")
     for option in options:
         feedback = (option.get("feedback") or "").strip()
         if not feedback:
@@ -219,7 +221,8 @@ JURISDICTION_TERMS: dict[str, tuple[str, ...]] = {
         "Alcohol and Drug Partnership", "ADP", "RADAR", "ERSO", "STOP unit", "Thistle",
         "Police Scotland", "HMICS", "Inspectorate of Constabulary in Scotland",
         "Scottish Police Authority", "National Records of Scotland", "National Trauma",
-        "early and effective intervention",
+        "early and effective intervention", "near-fatal-overdose group",
+        "near-fatal overdose group",
     ),
     Jurisdiction.ENGLAND_WALES: (
         "DIVERT", "Checkpoint", "community resolution", "Outcome 22", "conditional caution",
@@ -232,8 +235,9 @@ JURISDICTION_TERMS: dict[str, tuple[str, ...]] = {
 
 
 def _term_pattern(term: str) -> re.Pattern[str]:
-    # Acronyms and names match as written; a phrase in any case ("Direct measures").
-    flags = 0 if term.isupper() or term[0].isupper() else re.IGNORECASE
+    # A single word matches as written ("DIVERT", not "divert"; "Checkpoint", not a checkpoint);
+    # a phrase in any case ("alcohol and drug partnership").
+    flags = 0 if " " not in term else re.IGNORECASE
     return re.compile(rf"(?<![\w-]){re.escape(term)}s?(?![\w-])", flags)
 
 

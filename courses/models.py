@@ -697,10 +697,9 @@ class LocalInformation(DraftStateMixin, RevisionMixin, index.Indexed, models.Mod
 
     class Kind(models.TextChoices):
         ARREST_REFERRAL = "arrest_referral", _("Arrest referral or local drug service")
-        PARTNERSHIP = (
-            "partnership",
-            _("Alcohol and drug partnership or combating drugs partnership"),
-        )
+        # Named for both jurisdictions at once: officers see this label (an alcohol and drug
+        # partnership in Scotland, a combating drugs partnership in England and Wales).
+        PARTNERSHIP = "partnership", _("Local drugs partnership")
         OUT_OF_COURT = "out_of_court", _("Out-of-court disposals the force's policy allows")
         WELFARE = "welfare", _("Welfare and occupational-health contacts")
 

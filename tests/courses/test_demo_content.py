@@ -247,6 +247,10 @@ BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         "uses 'junkie' outside quotes",
     ),
     "audience": (lambda m: _lesson(m).update(audience=["wales"]), "unknown audience"),
+    "hint twice": (
+        lambda m: m["bank"][0].update(prompt="Which? Select all that apply."),
+        "the page already does",
+    ),
     "bank jurisdiction": (
         lambda m: m["bank"][0].update(jurisdiction="mars"),
         "unknown jurisdiction 'mars'",

@@ -291,7 +291,8 @@ UNSAFE = {  # unlawful or dangerous: critical in the demo content
     "overdose-stairwell.json": [
         "search-first", "hands-on-first", "recovery-position-first", "benzos-no-naloxone",
         "test-then-give", "keep-recovery-position", "cpr-no-second-dose", "flag-down-ambulance",
-        "threaten-arrest", "let-him-go", "block-the-stairs",
+        "threaten-arrest", "let-him-go", "block-the-stairs", "check-without-moving",
+        "carry-on-cpr",
     ],
     "person-in-distress.json": [
         "threaten-arrest", "restrain", "steer-by-arm", "could-be-worse", "force-to-ae",
