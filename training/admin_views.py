@@ -42,7 +42,12 @@ from training.assignments import assignment_rule_create
 from training.exports import CellSafeExport, stream_csv, xlsx_file, xlsx_response
 from training.filters import OverdueFilterSet, certificate_filterset
 from training.forms import AssignForm
-from training.matrix import completion_matrix, lesson_time_report, matrix_csv_rows
+from training.matrix import (
+    OFFICERS_PER_PAGE,
+    completion_matrix,
+    lesson_time_report,
+    matrix_csv_rows,
+)
 from training.models import OFFICER_UNIT_PATH, Assignment, ExportLog, Reminder
 
 VIEW_PERMISSION = "training.view_assignment"
@@ -320,9 +325,16 @@ class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
             unit = get_object_or_404(Unit, pk=unit_id) if unit_id is not None else None
             if unit is None:
                 return redirect("training_matrix")
-        self.matrix = completion_matrix(request.user, unit=unit)
         export = request.GET.get("export")
-        if export in ("csv", "xlsx"):
+        exporting = export in ("csv", "xlsx")
+        # A team's officers a page at a time on screen; every one of them in an export.
+        self.matrix = completion_matrix(
+            request.user,
+            unit=unit,
+            page=request.GET.get("page"),
+            per_page=None if exporting else OFFICERS_PER_PAGE,
+        )
+        if exporting:
             log_export(request, "matrix", export)
             # A unit's name is user text: only its slug reaches the Content-Disposition header.
             name = "pathways-matrix" + (f"-{slugify(unit.name)[:60]}" if unit else "")
@@ -334,9 +346,21 @@ class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["matrix"] = self.matrix
         params = self.request.GET.copy()
+        params.pop("page", None)  # an export is of the whole team
         for fmt in ("csv", "xlsx"):
             params["export"] = fmt
             context[f"{fmt}_url"] = f"{self.request.path}?{params.urlencode()}"
+        page = self.matrix.officer_page
+        if page is not None and page.paginator.num_pages > 1:
+            links = self.request.GET.copy()
+            links.pop("export", None)
+            for name, number in (
+                ("previous_url", page.previous_page_number() if page.has_previous() else None),
+                ("next_url", page.next_page_number() if page.has_next() else None),
+            ):
+                if number is not None:
+                    links["page"] = number
+                    context[name] = f"{self.request.path}?{links.urlencode()}"
         return context
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:

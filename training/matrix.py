@@ -10,6 +10,8 @@ from datetime import date, datetime
 from statistics import median
 from typing import Any
 
+from django.core.paginator import Page as DjangoPage
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.http import Http404
@@ -76,6 +78,12 @@ class Matrix:
     courses: list[CoursePage]
     rows: list[Row]
     totals: Row
+    # A team's officers come a page at a time (`rows` is the page; `totals` the whole team).
+    officer_page: DjangoPage | None = None
+
+
+# Officers shown per page of a team's matrix: a team of thousands is never one page.
+OFFICERS_PER_PAGE = 100
 
 
 COUNTED = ("total", "complete", "overdue", "in_progress", "not_started")
@@ -103,15 +111,35 @@ def _row_units(user: User, unit: Unit | None) -> tuple[list[Unit], bool]:
     return children, not children
 
 
-def completion_matrix(user: User, *, unit: Unit | None = None, today: date | None = None) -> Matrix:
+def completion_matrix(
+    user: User,
+    *,
+    unit: Unit | None = None,
+    today: date | None = None,
+    page: object = 1,
+    per_page: int | None = OFFICERS_PER_PAGE,
+) -> Matrix:
+    """The matrix of the units `user` leads (or of `unit`, one of them): a row per child unit,
+    or for a team, a row per officer, `per_page` at a time (`page`: any value; one that is not a
+    number is the first page, one out of range the last); None: every officer (the exports)."""
     today = today or timezone.localdate()
     if unit is not None and not user_can_manage_unit(user, unit):
         raise Http404("Not one of your units.")
     courses = list(CoursePage.objects.live().order_by("title"))
     units, leaf = _row_units(user, unit)
     rows: list[Row] = []
+    officer_page = None
     if leaf and unit is not None:
-        rows = _officer_rows(unit, today, courses)
+        profiles = (
+            OfficerProfile.objects.filter(unit=unit)
+            .select_related("user", "force")
+            .order_by("user__last_name", "user__first_name", "pk")
+        )
+        if per_page is not None:
+            officer_page = Paginator(profiles, per_page).get_page(page)
+            profiles = officer_page.object_list
+        rows = _officer_rows(unit, today, courses, list(profiles))
+        totals = _unit_totals(unit, today, courses)
     else:
         by_path = {u.path: Row(label=u.name, unit=u, drill=True) for u in units}
         direct = Row(label=f"Directly in {unit.name}", unit=unit) if unit else None
@@ -142,28 +170,55 @@ def completion_matrix(user: User, *, unit: Unit | None = None, today: date | Non
         rows = list(by_path.values())
         if direct is not None and direct.cells:
             rows.append(direct)
-    totals = Row(label="All")
-    for row in rows:
-        for course_id, cell in row.cells.items():
-            totals.cell(course_id).add(cell)
+        totals = Row(label="All")
+        for row in rows:
+            for course_id, cell in row.cells.items():
+                totals.cell(course_id).add(cell)
     ancestors = list(unit.get_ancestors()) + [unit] if unit is not None else []
     paths = led_unit_paths(user)
     if paths is not None:  # leads do not see (or link to) the units above the ones they lead
         ancestors = [a for a in ancestors if any(a.path.startswith(p) for p in paths)]
-    return Matrix(unit=unit, ancestors=ancestors, courses=courses, rows=rows, totals=totals)
+    return Matrix(
+        unit=unit,
+        ancestors=ancestors,
+        courses=courses,
+        rows=rows,
+        totals=totals,
+        officer_page=officer_page,
+    )
 
 
-def _officer_rows(unit: Unit, today: date, courses: list[CoursePage]) -> list[Row]:
-    """One row per officer placed on `unit`, each counted against their own outline: a course
-    limited to another jurisdiction is not counted, and progress is lessons done of the
+def _unit_totals(unit: Unit, today: date, courses: list[CoursePage]) -> Row:
+    """The "All" row of a team: its officers' assignments and expiring certificates counted in
+    the database (two queries), whichever page of officers is shown."""
+    totals = Row(label="All")
+    grouped = (
+        Assignment.objects.applying()
+        .filter(subtree_q([unit.path], OFFICER_UNIT_PATH), current=True, course__in=courses)
+        .values("course_id")
+        .annotate(**_counts(today))
+    )
+    for item in grouped:
+        totals.cell(item["course_id"]).add(Cell(**{k: item[k] for k in COUNTED}))
+    expiring = (
+        Certificate.objects.expiring(on=today)
+        .filter(subtree_q([unit.path], OFFICER_UNIT_PATH), course__in=courses)
+        .values("course_id")
+        .annotate(n=Count("id"))
+    )
+    for item in expiring:
+        totals.cell(item["course_id"]).expiring += item["n"]
+    return totals
+
+
+def _officer_rows(
+    unit: Unit, today: date, courses: list[CoursePage], officers: list[OfficerProfile]
+) -> list[Row]:
+    """One row per officer given (placed on `unit`), each counted against their own outline: a
+    course limited to another jurisdiction is not counted, and progress is lessons done of the
     lessons their jurisdiction requires (the outlines computed once per course and
     jurisdiction, then picked per officer)."""
-    profiles = {
-        p.user_id: p
-        for p in OfficerProfile.objects.filter(unit=unit)
-        .select_related("user", "force")
-        .order_by("user__last_name", "user__first_name")
-    }
+    profiles = {p.user_id: p for p in officers}
     unit_force = unit.get_force()
     jurisdictions = {
         uid: ((p.force or unit_force).jurisdiction or None) for uid, p in profiles.items()
