@@ -151,20 +151,51 @@ def _body_size(response) -> int:  # noqa: ANN001
     return len(response.content)
 
 
-def time_matrix(user, repeat: int) -> dict:  # noqa: ANN001
+def largest_team() -> tuple[int, int]:
+    """The unit with the most officers placed on it, and how many: the drill-down timed."""
+    from django.db.models import Count
+
+    from officers.models import OfficerProfile
+
+    row = (
+        OfficerProfile.objects.values("unit_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "unit_id")
+        .first()
+    )
+    return (row["unit_id"], row["n"]) if row else (0, 0)
+
+
+def make_big_team(size: int) -> tuple[int, int]:
+    """Move `size` officers of the largest force into one new team (a force's HR
+    structure can put thousands in one unit): the drill-down a lead would open."""
+    from django.db.models import Count
+
+    from officers.models import OfficerProfile, Unit
+
+    force = Unit.get_root_nodes().annotate(n=Count("force_officers")).order_by("-n", "path")[0]
+    team = force.add_child(name=f"Bench team of {size}", kind=Unit.Kind.TEAM)
+    ids = list(
+        OfficerProfile.objects.filter(force=force).order_by("pk").values_list("pk", flat=True)
+    )[:size]
+    OfficerProfile.objects.filter(pk__in=ids).update(unit=team)
+    return team.pk, len(ids)
+
+
+def time_matrix(user, repeat: int, url: str = MATRIX_URL) -> dict:  # noqa: ANN001
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
     client.force_login(user)
-    warm = client.get(MATRIX_URL)
+    warm = client.get(url)
     _body_size(warm)
     times, queries, size, status = [], [], 0, warm.status_code
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            response = client.get(MATRIX_URL)
+            response = client.get(url)
             size = _body_size(response)
             times.append((time.perf_counter() - started) * 1000)
         queries.append(len(captured))
@@ -185,6 +216,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed GETs per size")
     parser.add_argument("--courses", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--team",
+        type=int,
+        default=10_000,
+        help="after the sizes, move this many officers into one team and time its drill-down",
+    )
     parser.add_argument(
         "--fresh",
         action="store_true",
@@ -234,6 +271,23 @@ def main() -> None:
             f"median_ms={result['median_ms']:.1f} min_ms={result['min_ms']:.1f} "
             f"max_ms={result['max_ms']:.1f} queries={result['queries']} "
             f"bytes={result['bytes']}",
+            flush=True,
+        )
+        unit_id, team = largest_team()
+        drill = time_matrix(admin, args.repeat, f"{MATRIX_URL}?unit={unit_id}")
+        print(
+            f"drilldown officers={total} team_officers={team} status={drill['status']} "
+            f"median_ms={drill['median_ms']:.1f} min_ms={drill['min_ms']:.1f} "
+            f"max_ms={drill['max_ms']:.1f} queries={drill['queries']} bytes={drill['bytes']}",
+            flush=True,
+        )
+    if args.team:
+        unit_id, team = make_big_team(args.team)
+        drill = time_matrix(national_administrator(), args.repeat, f"{MATRIX_URL}?unit={unit_id}")
+        print(
+            f"drilldown officers={total} team_officers={team} status={drill['status']} "
+            f"median_ms={drill['median_ms']:.1f} min_ms={drill['min_ms']:.1f} "
+            f"max_ms={drill['max_ms']:.1f} queries={drill['queries']} bytes={drill['bytes']}",
             flush=True,
         )
     close_connections()
