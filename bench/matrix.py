@@ -182,6 +182,38 @@ def make_big_team(size: int) -> tuple[int, int]:
     return team.pk, len(ids)
 
 
+EXPORTS = ("overdue", "expiring")
+
+
+def time_export(user, name: str) -> dict:  # noqa: ANN001
+    """One CSV export of a lead list, read to the end: time to the first chunk, total time,
+    bytes, and the most Python allocated at once while it ran (tracemalloc)."""
+    import tracemalloc
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    tracemalloc.start()
+    started = time.perf_counter()
+    response = client.get(f"/admin/training/{name}/?export=csv")
+    chunks = iter(response.streaming_content)
+    size = len(next(chunks, b""))
+    first = time.perf_counter() - started
+    for chunk in chunks:
+        size += len(chunk)
+    total = time.perf_counter() - started
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "status": response.status_code,
+        "first_ms": first * 1000,
+        "total_ms": total * 1000,
+        "bytes": size,
+        "peak_mb": peak / 2**20,
+    }
+
+
 def time_matrix(user, repeat: int, url: str = MATRIX_URL) -> dict:  # noqa: ANN001
     from django.db import connection
     from django.test import Client
@@ -273,6 +305,14 @@ def main() -> None:
             f"bytes={result['bytes']}",
             flush=True,
         )
+        for name in EXPORTS:
+            exported = time_export(admin, name)
+            print(
+                f"export list={name} officers={total} status={exported['status']} "
+                f"first_byte_ms={exported['first_ms']:.1f} total_ms={exported['total_ms']:.1f} "
+                f"bytes={exported['bytes']} python_peak_mb={exported['peak_mb']:.1f}",
+                flush=True,
+            )
         unit_id, team = largest_team()
         drill = time_matrix(admin, args.repeat, f"{MATRIX_URL}?unit={unit_id}")
         print(
