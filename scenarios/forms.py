@@ -15,36 +15,28 @@ from scenarios import engine
 from scenarios.mapping import scenario_from_values
 
 
-def stream_count_is_sound(data: Any, prefix: str, limit: int = 100) -> bool:
-    """Whether a posted StreamField's `<prefix>-count` is a small number and every child it
-    counts was sent (as Wagtail's form widget always does)."""
-    raw = data.get(f"{prefix}-count")
-    if raw is None or not str(raw).isdigit() or int(raw) > limit:
-        return False
-    return all(
-        f"{prefix}-{i}-deleted" in data and f"{prefix}-{i}-type" in data for i in range(int(raw))
-    )
-
-
 class SoundStreamsMixin:
-    """For any form: treat a StreamField posted without a sound count as empty.
+    """For any form: read a StreamField whose posted data Wagtail cannot read as empty.
 
-    Wagtail's StreamBlock reads `<name>-count` and each child's fields unguarded: a missing or
-    malformed count, or one naming children that were not sent (a hand-made POST, never the
-    editor), is a KeyError or ValueError, so a 500. Empty, the field gets its usual message
-    (required) or is simply empty."""
+    Wagtail reads a StreamField's `<name>-count`, each child's fields and every nested count
+    (a step's choices, a question's options) unguarded: a missing or malformed one (a hand-made
+    POST, never the editor) is a KeyError or ValueError, so a 500. Each StreamField is read once
+    here, at any depth and any size; one that cannot be read is posted as empty instead, and
+    gets its usual message (required) or is simply empty."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             return
-        broken = [
-            self.add_prefix(name)
-            for name, field in self.fields.items()
-            if isinstance(field, BlockField)
-            and isinstance(field.block, StreamBlock)
-            and not stream_count_is_sound(self.data, self.add_prefix(name))
-        ]
+        broken = []
+        for name, field in self.fields.items():
+            if not (isinstance(field, BlockField) and isinstance(field.block, StreamBlock)):
+                continue
+            prefix = self.add_prefix(name)
+            try:
+                field.widget.value_from_datadict(self.data, self.files, prefix)
+            except (KeyError, ValueError, TypeError, IndexError, AttributeError):
+                broken.append(prefix)
         if broken:
             self.data = self.data.copy()
             for prefix in broken:

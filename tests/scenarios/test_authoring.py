@@ -468,3 +468,43 @@ def test_warnings_show_in_the_editor_and_on_the_map_but_do_not_block(author_clie
     assert "1 warning" in page and longest in page
     assert "not passed, try again" in page  # the legend says what a neutral ending means
     assert "Most decisions on a path" in page
+
+
+def test_a_long_scenario_keeps_every_step_when_saved(author_client) -> None:
+    """No size limit in the forged-POST guard: 120 steps posted by the editor are 120 saved."""
+    steps = [
+        {
+            "key": f"s{i}",
+            "text": f"Step {i}.",
+            "choices": [
+                {"id": f"go-{i}", "text": "Go on", "next": f"s{i + 1}", "points": 1},
+                {"id": f"stop-{i}", "text": "Stop", "next": "end", "points": 0},
+            ],
+        }
+        for i in range(119)
+    ]
+    steps[-1]["choices"][0]["next"] = "end"
+    doc = {
+        "format": "pathways-scenario/2",
+        "title": "Long",
+        "pass_mark": 50,
+        "start": "s0",
+        "steps": [*steps, {"key": "end", "text": "The end.", "outcome": "pass"}],
+    }
+    response = author_client.post(f"{NS}/add/", form_data(doc))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved = Scenario.objects.get(title="Long")
+    assert len(saved.get_latest_revision_as_object().steps) == 120
+
+
+@pytest.mark.parametrize("nested", [None, "x", "99"])
+def test_a_forged_nested_count_is_a_message_not_a_500(author_client, nested) -> None:  # noqa: ANN001
+    data = form_data(document(), action="action-publish")
+    key = next(k for k in data if k.endswith("-value-choices-count"))
+    if nested is None:
+        del data[key]
+    else:
+        data[key] = nested
+    response = author_client.post(f"{NS}/add/", data)
+    assert response.status_code == 200
+    assert not Scenario.objects.filter(live=True).exists()
