@@ -14,10 +14,8 @@ from courses.models import CoursePage, LessonPage
 from courses.selectors import course_outline
 from officers.models import User
 from officers.selectors import officer_jurisdiction
-from scenarios.models import Scenario
-from tests.browser.paths import route_with
 from tests.browser.test_assessment_journey import pass_final_assessment
-from tests.browser.test_journeys import answer_checks, play, sign_in
+from tests.browser.test_journeys import complete_lesson, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,16 +33,7 @@ def test_recruit_completes_the_course_and_verifies_the_certificate(page, demo) -
     for lesson in lessons:
         page.wait_for_load_state()
         assert page.locator("h1").inner_text() == lesson.title
-        if page.get_by_role("link", name="Continue to the lesson").count():
-            page.get_by_role("link", name="Continue to the lesson").click()
-        if lesson.scenario_ids:
-            scenario = Scenario.objects.get(pk=lesson.scenario_ids[0])
-            page.get_by_role("button", name="Start the scenario").click()
-            play(page, scenario, route_with(scenario.to_engine(), passed=True))
-            assert page.locator("h1").inner_text() == "Passed"
-            page.get_by_role("link", name="Back to the lesson").click()
-        answer_checks(page)
-        page.get_by_role("button", name="Mark as complete").click()
+        complete_lesson(page, lesson)
     page.wait_for_load_state()
     # The demo course has a final assessment: the lessons alone do not complete it.
     pass_final_assessment(page, course)

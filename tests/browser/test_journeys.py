@@ -66,6 +66,20 @@ def answer_checks(page, lesson: LessonPage | None = None) -> None:  # noqa: ANN0
         assert "Well done" in section.locator(".question__result").inner_text(), page.url
 
 
+def complete_lesson(page, lesson: LessonPage) -> None:  # noqa: ANN001
+    """On the lesson's page: past its content warning, pass its scenario, answer its checks
+    and mark it complete."""
+    past_warning(page)
+    if lesson.scenario_ids:
+        scenario = Scenario.objects.get(pk=lesson.scenario_ids[0])
+        page.get_by_role("button", name="Start the scenario").click()
+        play(page, scenario, route_with(scenario.to_engine(), passed=True))
+        assert page.locator("h1").inner_text() == "Passed"
+        page.get_by_role("link", name="Back to the lesson").click()
+    answer_checks(page)
+    page.get_by_role("button", name="Mark as complete").click()
+
+
 def play(page, scenario: Scenario, route: list[tuple[str, str]]) -> None:  # noqa: ANN001
     """Play a route with the keyboard only: focus the option (by its choice id: the order is
     shuffled per attempt), Space to choose, Enter."""
