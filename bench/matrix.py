@@ -242,6 +242,15 @@ def time_matrix(user, repeat: int, url: str = MATRIX_URL) -> dict:  # noqa: ANN0
     }
 
 
+def print_drilldown(total: int, team: int, drill: dict) -> None:
+    print(
+        f"drilldown officers={total} team_officers={team} status={drill['status']} "
+        f"median_ms={drill['median_ms']:.1f} min_ms={drill['min_ms']:.1f} "
+        f"max_ms={drill['max_ms']:.1f} queries={drill['queries']} bytes={drill['bytes']}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,16000,150000", help="officer counts, ascending")
@@ -315,21 +324,11 @@ def main() -> None:
             )
         unit_id, team = largest_team()
         drill = time_matrix(admin, args.repeat, f"{MATRIX_URL}?unit={unit_id}")
-        print(
-            f"drilldown officers={total} team_officers={team} status={drill['status']} "
-            f"median_ms={drill['median_ms']:.1f} min_ms={drill['min_ms']:.1f} "
-            f"max_ms={drill['max_ms']:.1f} queries={drill['queries']} bytes={drill['bytes']}",
-            flush=True,
-        )
+        print_drilldown(total, team, drill)
     if args.team:
         unit_id, team = make_big_team(args.team)
         drill = time_matrix(national_administrator(), args.repeat, f"{MATRIX_URL}?unit={unit_id}")
-        print(
-            f"drilldown officers={total} team_officers={team} status={drill['status']} "
-            f"median_ms={drill['median_ms']:.1f} min_ms={drill['min_ms']:.1f} "
-            f"max_ms={drill['max_ms']:.1f} queries={drill['queries']} bytes={drill['bytes']}",
-            flush=True,
-        )
+        print_drilldown(total, team, drill)
     close_connections()
 
 
