@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from officers.imports import MAX_SERVICE_NUMBER as SERVICE_NUMBER_MAX
+from officers.imports import SERVICE_NUMBER_RE
 from officers.models import Invitation, OfficerProfile, Unit, User
-from officers.services import MAX_SERVICE_NUMBER as SERVICE_NUMBER_MAX
-from officers.services import SERVICE_NUMBER_RE
 
 
 class UnitForm(forms.ModelForm):
@@ -91,25 +91,41 @@ class InvitationForm(forms.ModelForm):
 
 class OfficerCSVForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file"),
+        label=_("HR file (CSV or Excel)"),
         help_text=_(
             "Columns: email, given_name, family_name, service_number, force, unit, rank, role. "
-            "UTF-8. All rows are imported, or none."
+            "A .csv file in UTF-8, or an .xlsx workbook (its first sheet). You will see what "
+            "the import would do before anything changes."
         ),
     )
 
-    def clean_file(self) -> bytes:
+    def clean_file(self) -> tuple[str, bytes]:
+        """The upload's name and bytes: a CSV that is text, or an .xlsx workbook."""
         upload = self.cleaned_data["file"]
         if upload.size > settings.PATHWAYS_MAX_CSV_BYTES:
             limit = settings.PATHWAYS_MAX_CSV_BYTES // 1024
             raise forms.ValidationError(_("The file is larger than %(kb)s KB.") % {"kb": limit})
         name = upload.name.lower()
-        if not name.endswith((".csv", ".txt")):
-            raise forms.ValidationError(_("Choose a .csv file exported from your HR system."))
+        if not name.endswith((".csv", ".txt", ".xlsx")):
+            raise forms.ValidationError(
+                _("Choose a .csv or .xlsx file exported from your HR system.")
+            )
         data = upload.read()
-        if b"\x00" in data[:4096]:
+        if name.endswith(".xlsx"):
+            if not data.startswith(b"PK\x03\x04"):
+                raise forms.ValidationError(_("This is not an Excel workbook (.xlsx)."))
+        elif b"\x00" in data[:4096]:
             raise forms.ValidationError(_("This is not a text CSV file."))
-        return data
+        return upload.name, data
+
+
+class OfficerImportConfirmForm(forms.Form):
+    """What the person decides on the preview page."""
+
+    action = forms.ChoiceField(
+        choices=[("confirm", "confirm"), ("cancel", "cancel"), ("retry", "retry")]
+    )
+    deactivate_leavers = forms.BooleanField(required=False)
 
 
 SERVICE_NUMBER_CHARACTERS = _(

@@ -264,3 +264,52 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class OfficerImport(models.Model):
+    """An HR file being imported: uploaded, previewed in the background, confirmed by the
+    person who uploaded it, then applied in the background (officers.import_jobs).
+
+    The file is kept only until the import ends: it is personal data, and the result page
+    needs only the counts."""
+
+    class Status(models.TextChoices):
+        PREVIEWING = "previewing", _("Preparing the preview")
+        READY = "ready", _("Ready to confirm")
+        REJECTED = "rejected", _("Problems found")
+        APPLYING = "applying", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Not imported")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    filename = models.CharField(_("file name"), max_length=255)
+    data = models.BinaryField(_("file"), blank=True, default=b"", editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PREVIEWING
+    )
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    # What the preview found: counts, the first changes of each kind, and the fingerprint that
+    # the apply must find again (officers.imports.ImportPlan).
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("number of problems"), default=0)
+    deactivate_leavers = models.BooleanField(_("deactivate leavers"), default=False)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("officer import")
+        verbose_name_plural = _("officer imports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="officers_import_mine")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

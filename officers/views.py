@@ -1,4 +1,4 @@
-"""Views for officers: the CSV import (admin), and the profile a learner completes before
+"""Views for officers: the import of an HR file (admin), and the profile a learner completes before
 learning (force, unit, service number)."""
 
 from __future__ import annotations
@@ -9,21 +9,42 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from officers.forms import OfficerCSVForm, OfficerProfileForm
+from officers.forms import OfficerCSVForm, OfficerImportConfirmForm, OfficerProfileForm
+from officers.import_jobs import (
+    RUNNING,
+    SHOWN,
+    import_job_cancel,
+    import_job_confirm,
+    import_job_create,
+    import_job_retry,
+    import_job_stalled,
+    import_jobs_of,
+    import_preview_sections,
+    progress_get,
+)
 from officers.middleware import must_complete_profile, profile_incomplete, profile_of
+from officers.models import OfficerImport
 from officers.roles import has_staff_role
-from officers.services import ImportRejected, import_officers
 
 
-class OfficerImportView(WagtailAdminTemplateMixin, FormView):
+class ImportPermissionMixin:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm("officers.import_officers"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class OfficerImportView(ImportPermissionMixin, WagtailAdminTemplateMixin, FormView):
+    """Upload an HR file; its preview is prepared in the background (officers.import_jobs)."""
+
     form_class = OfficerCSVForm
     template_name = "officers/admin/import.html"
     page_title = gettext_lazy("Import officers")
@@ -32,22 +53,79 @@ class OfficerImportView(WagtailAdminTemplateMixin, FormView):
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm("officers.import_officers"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["imports"] = import_jobs_of(self.request.user)[:10]
+        return context
 
     def form_valid(self, form: OfficerCSVForm) -> HttpResponse:
-        try:
-            report = import_officers(form.cleaned_data["file"], actor=self.request.user)
-        except ImportRejected as exc:
-            messages.error(
-                self.request,
-                _("Nothing was imported. Correct these rows and upload the file again."),
-            )
-            return self.render_to_response(self.get_context_data(form=form, errors=exc.errors))
-        messages.success(self.request, report.summary())
-        return redirect(reverse("officers_import"))
+        filename, data = form.cleaned_data["file"]
+        job = import_job_create(user=self.request.user, filename=filename, data=data)
+        return redirect(reverse("officers_import_job", args=[job.pk]))
+
+
+class OfficerImportJobView(ImportPermissionMixin, WagtailAdminTemplateMixin, TemplateView):
+    """One import: its preview (confirm, cancel), its progress, its result. The uploader's
+    only: anyone else gets a 404."""
+
+    template_name = "officers/admin/import_job.html"
+    page_title = gettext_lazy("Import officers")
+    header_icon = "upload"
+    REFRESH_SECONDS = 3
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("officers_import"), "label": self.page_title},
+            {"url": "", "label": self.job.filename},
+        ]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            self.job = get_object_or_404(import_jobs_of(request.user), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self) -> str:
+        return self.job.filename
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        if self.job.status in RUNNING and not import_job_stalled(self.job):
+            # Follows the job without JavaScript: the browser asks again.
+            response["Refresh"] = str(self.REFRESH_SECONDS)
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        job = self.job
+        context = super().get_context_data(**kwargs)
+        context.update(
+            job=job,
+            Status=OfficerImport.Status,
+            running=job.status in RUNNING,
+            stalled=import_job_stalled(job),
+            progress=progress_get(job.pk) if job.status == OfficerImport.Status.APPLYING else None,
+            refresh_seconds=self.REFRESH_SECONDS,
+            counts=job.preview.get("counts", {}),
+            sections=import_preview_sections(job),
+            shown=SHOWN,
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = OfficerImportConfirmForm(request.POST)
+        job = self.job
+        if not form.is_valid():
+            messages.error(request, _("Choose one of the buttons on this page."))
+        elif form.cleaned_data["action"] == "confirm":
+            leavers = form.cleaned_data["deactivate_leavers"]
+            if not import_job_confirm(job, deactivate_leavers=leavers):
+                messages.warning(request, _("This import is no longer waiting to be confirmed."))
+        elif form.cleaned_data["action"] == "cancel":
+            if import_job_cancel(job):
+                messages.success(request, _("Import cancelled. Nothing was changed."))
+        elif not import_job_retry(job):
+            messages.warning(request, _("This import cannot be previewed again."))
+        return redirect(reverse("officers_import_job", args=[job.pk]))
 
 
 def safe_next(request: HttpRequest, value: str | None) -> str | None:

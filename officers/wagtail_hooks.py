@@ -21,7 +21,7 @@ from officers.forms import InvitationForm, UnitForm
 from officers.models import Invitation, OfficerProfile, Unit
 from officers.selectors import officers_visible_to, units_visible_to
 from officers.services import invitation_send
-from officers.views import OfficerImportView
+from officers.views import OfficerImportJobView, OfficerImportView
 
 
 class ScopedOfficerMixin:
@@ -231,7 +231,14 @@ def register_organisation() -> OrganisationGroup:
 
 @hooks.register("register_admin_urls")
 def register_import_url() -> list[Any]:
-    return [path("officers/import/", OfficerImportView.as_view(), name="officers_import")]
+    return [
+        path("officers/import/", OfficerImportView.as_view(), name="officers_import"),
+        path(
+            "officers/import/<int:pk>/",
+            OfficerImportJobView.as_view(),
+            name="officers_import_job",
+        ),
+    ]
 
 
 class ImportMenuItem(MenuItem):

@@ -218,6 +218,9 @@ PATHWAYS_SIGNUP_DOMAINS = env_list("PATHWAYS_SIGNUP_DOMAINS", "police.scot,*.pol
 # Training leads, authors and administrators must set up two-factor authentication.
 PATHWAYS_REQUIRE_STAFF_MFA = env_bool("PATHWAYS_REQUIRE_STAFF_MFA", not DEBUG)
 PATHWAYS_MAX_CSV_BYTES = env_int("PATHWAYS_MAX_CSV_BYTES", 5 * 1024 * 1024)
+# An officer import still previewing or applying after this long has lost its worker: the
+# person may start its preview again (officers.import_jobs).
+PATHWAYS_IMPORT_STALL_SECONDS = env_int("PATHWAYS_IMPORT_STALL_SECONDS", 15 * 60)
 # Public certificate checks allowed per client IP address per minute.
 PATHWAYS_VERIFY_RATE_PER_MINUTE = env_int("PATHWAYS_VERIFY_RATE_PER_MINUTE", 30)
 

@@ -174,6 +174,38 @@ def officer_placed(profile: OfficerProfile) -> int:
     return count
 
 
+def officer_placed_many(profile_ids: Iterable[int]) -> int:
+    """Many officers joined or moved unit at once (an import): `officer_placed` for each, in
+    bulk: one update of assignment unit paths per unit, each rule applied to its officers
+    together. Returns how many were newly assigned."""
+    ids = sorted(set(profile_ids))
+    profiles: list[OfficerProfile] = []
+    for start in range(0, len(ids), 2000):
+        profiles += OfficerProfile.objects.select_related("unit").filter(
+            pk__in=ids[start : start + 2000], unit__isnull=False, user__is_active=True
+        )
+    # Only officers with assignments whose unit path is not their unit's: one update per unit.
+    path_of = {p.user_id: p.unit.path for p in profiles}
+    stale: dict[str, set[int]] = {}
+    users = sorted(path_of)
+    for start in range(0, len(users), 2000):
+        rows = Assignment.objects.filter(user_id__in=users[start : start + 2000]).values_list(
+            "user_id", "unit_path"
+        )
+        for user_id, unit_path in rows:
+            if unit_path != path_of[user_id]:
+                stale.setdefault(path_of[user_id], set()).add(user_id)
+    for path, stale_users in stale.items():
+        Assignment.objects.filter(user_id__in=sorted(stale_users)).update(unit_path=path)
+    count = 0
+    rules = AssignmentRule.objects.filter(unit__isnull=False, course__live=True)
+    for rule in rules.select_related("course", "unit").order_by("pk"):
+        covered = [p for p in profiles if p.unit.path.startswith(rule.unit.path)]
+        for start in range(0, len(covered), 2000):
+            count += _assign(course=rule.course, profiles=covered[start : start + 2000], rule=rule)
+    return count
+
+
 def progress_changed(*, user_id: int, course_id: int) -> None:
     """Copy the officer's latest start and completion onto their current assignment."""
     assignment = (

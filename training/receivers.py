@@ -12,12 +12,23 @@ from certificates.signals import certificate_revoked
 from courses.models import Enrolment
 from courses.signals import course_completed
 from officers.models import OfficerProfile
-from training.assignments import assignment_reopen, officer_placed, progress_changed
+from officers.signals import officers_placed
+from training.assignments import (
+    assignment_reopen,
+    officer_placed,
+    officer_placed_many,
+    progress_changed,
+)
 
 
 @receiver(post_save, sender=OfficerProfile)
 def apply_unit_rules(sender: Any, instance: OfficerProfile, **kwargs: Any) -> None:
     officer_placed(instance)
+
+
+@receiver(officers_placed)
+def apply_unit_rules_in_bulk(sender: Any, profile_ids: list[int], **kwargs: Any) -> None:
+    officer_placed_many(profile_ids)
 
 
 @receiver(post_save, sender=Enrolment)

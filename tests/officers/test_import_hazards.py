@@ -10,9 +10,9 @@ from django.db import connection, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from officers import services
+from officers import imports
+from officers.imports import ImportRejected, import_officers, parse_officer_csv
 from officers.models import OfficerProfile, Unit, User
-from officers.services import ImportRejected, import_officers, parse_officer_csv
 
 HEADER = "email,given_name,family_name,service_number,force,unit,rank,role\n"
 ROW = ["jo@police.scot", "Jo", "Bloggs", "A1", "Police Scotland", "North/Team", "PC", "learner"]
@@ -82,14 +82,14 @@ def test_the_same_file_imported_twice_at_once(transactional_db, monkeypatch) -> 
         )
     )
     both_parsed = threading.Barrier(2, timeout=10)
-    real_parse = services.parse_officer_csv
+    real_read = imports.officer_file_read
 
-    def parse_together(data: bytes):  # noqa: ANN202
-        result = real_parse(data)
+    def parse_together(data: bytes, filename: str = ""):  # noqa: ANN202
+        result = real_read(data, filename)
         both_parsed.wait()  # both imports have read the file before either writes
         return result
 
-    monkeypatch.setattr(services, "parse_officer_csv", parse_together)
+    monkeypatch.setattr(imports, "officer_file_read", parse_together)
     reports: list[object] = []
 
     def run() -> None:
@@ -105,7 +105,7 @@ def test_the_same_file_imported_twice_at_once(transactional_db, monkeypatch) -> 
         t.start()
     for t in threads:
         t.join(30)
-    assert all(isinstance(r, services.ImportReport) for r in reports), reports
+    assert all(isinstance(r, imports.ImportReport) for r in reports), reports
     assert sorted(len(r.created) for r in reports) == [0, 5]  # type: ignore[attr-defined]
     assert sorted(r.unchanged for r in reports) == [0, 5]  # type: ignore[attr-defined]
     assert OfficerProfile.objects.count() == 5

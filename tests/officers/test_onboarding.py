@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from courses.models import Enrolment, LessonCompletion, LessonPage
+from officers.imports import SERVICE_NUMBER_RE
 from officers.models import OfficerProfile, Role, Unit, User
 from officers.selectors import officers_visible_to
-from officers.services import SERVICE_NUMBER_RE
 from tests.factories import UserFactory, make_course, make_officer
 
 PROFILE = "/account/profile/"
