@@ -32,17 +32,6 @@ def unit_get_or_create_path(*, force: Unit, names: Iterable[str]) -> tuple[Unit,
     return node, created
 
 
-def deepest_existing_unit(*, force: Unit, names: Iterable[str]) -> Unit:
-    """The deepest unit that already exists along `force / names...` (at least the force)."""
-    node = force
-    for name in names:
-        child = node.get_children().filter(name__iexact=name).first()
-        if child is None:
-            break
-        node = child
-    return node
-
-
 def invitation_url(user: User) -> str:
     """A link to allauth's set-password page, valid until the user sets a password."""
     key = default_token_generator.make_token(user)

@@ -224,7 +224,9 @@ def test_officer_import_cannot_reach_another_units_officer(intruder, learner, se
     )
     upload = SimpleUploadedFile("officers.csv", row.encode(), "text/csv")
     response = client.post("/admin/officers/import/", {"file": upload})
-    if who == "east_lead":  # may use the import, but not on this officer
+    if who == "east_lead":  # may use the import, but not on this officer: its preview says so
+        assert response.status_code == 302
+        response = client.get(response["Location"])
         assert response.status_code == 200
         body = body_of(response)
         assert "Nothing was imported" in body and "belongs to a unit you do not lead" in body

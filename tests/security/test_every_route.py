@@ -305,6 +305,7 @@ class World:
     assessment: Any = None
     bank_question: Any = None
     local_information: Any = None
+    officer_import: Any = None
 
 
 @pytest.fixture
@@ -341,6 +342,23 @@ def world(learner, org, certified, attempt, scenario, course, north_lead) -> Wor
         assessment=victim_assessment(learner, certified),
         bank_question=bank_question_on(course),
         local_information=local_information_for(org.north),
+        officer_import=officer_import_by(north_lead, learner),
+    )
+
+
+def officer_import_by(lead: User, victim: User) -> Any:
+    """The victim's lead's import of an HR file naming the victim, previewed (the file and the
+    preview hold their name and service number): only that lead may open it."""
+    from officers.import_jobs import import_job_create
+
+    row = (
+        f"{victim.email},{victim.first_name},{victim.last_name},"
+        f"{victim.officer.service_number},Police Scotland,North/Tayside/Dundee Response,"
+        "Sergeant,learner"
+    )
+    header = "email,given_name,family_name,service_number,force,unit,rank,role"
+    return import_job_create(
+        user=lead, filename="north-hr.csv", data=f"{header}\n{row}\n".encode()
     )
 
 
@@ -409,6 +427,7 @@ PARAMS: list[tuple[str, str, Value]] = [
     ("pk", "admin/officers/", lambda w: w.victim.officer.pk),
     ("pk", "admin/users/", lambda w: w.victim.pk),
     ("pk", "admin/units/", lambda w: w.unit.pk),
+    ("pk", "admin/officers/import/", lambda w: w.officer_import.pk),
     # A bulk action on the victim's account (its ids go in the query: QUERIES).
     ("app_label", "admin/bulk/", lambda w: "officers"),
     ("model_name", "admin/bulk/", lambda w: "user"),

@@ -34,8 +34,11 @@ def officers_snapshot() -> tuple[int, int, int]:
 
 
 def upload_csv(client: Client, data: bytes, name: str = "officers.csv"):  # noqa: ANN201
+    """Upload, and follow to the import's page (its preview, or its problems)."""
     return client.post(
-        "/admin/officers/import/", {"file": SimpleUploadedFile(name, data, "text/csv")}
+        "/admin/officers/import/",
+        {"file": SimpleUploadedFile(name, data, "text/csv")},
+        follow=True,
     )
 
 
@@ -54,7 +57,7 @@ def test_csv_over_the_size_limit_is_refused(client, org, administrator, settings
     assert officers_snapshot() == before
     # Just under the limit is fine: the limit is what refused it.
     settings.PATHWAYS_MAX_CSV_BYTES = len(GOOD_CSV)
-    assert upload_csv(client, GOOD_CSV).status_code == 302
+    assert "Check what this import would do" in upload_csv(client, GOOD_CSV).content.decode()
 
 
 def test_csv_limit_default_is_five_megabytes() -> None:
@@ -64,10 +67,12 @@ def test_csv_limit_default_is_five_megabytes() -> None:
 def test_csv_upload_refuses_other_file_names(client, org, administrator) -> None:
     client.force_login(administrator)
     before = officers_snapshot()
-    for name in ("officers.xlsx", "officers.csv.exe", "officers.html", "officers.svg", "csv"):
+    for name in ("officers.csv.exe", "officers.html", "officers.svg", "csv", "officers.xls"):
         response = upload_csv(client, GOOD_CSV, name=name)
         assert response.status_code == 200, name
-        assert "Choose a .csv file" in response.content.decode(), name
+        assert "Choose a .csv or .xlsx file" in response.content.decode(), name
+    response = upload_csv(client, GOOD_CSV, name="officers.xlsx")  # text, named as a workbook
+    assert "not an Excel workbook" in response.content.decode()
     assert officers_snapshot() == before
 
 
