@@ -563,3 +563,21 @@ def test_leavers_block_an_import_only_when_they_are_to_be_deactivated(
     keep = act(staff_client, keep, "confirm")
     assert keep.status == OfficerImport.Status.DONE
     assert User.objects.get(email="joined.meanwhile@police.scot").is_active
+
+
+def test_unconfirmed_files_are_deleted_after_a_day_and_old_imports_forgotten(
+    staff_client, force_officers
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    waiting = upload(staff_client, hr_file())
+    old = act(staff_client, upload(staff_client, hr_file()), "confirm")
+    now = timezone.now()
+    OfficerImport.objects.filter(pk=waiting.pk).update(updated_at=now - timedelta(days=2))
+    OfficerImport.objects.filter(pk=old.pk).update(updated_at=now - timedelta(days=31))
+    upload(staff_client, hr_file())  # any new upload tidies up
+    waiting.refresh_from_db()
+    assert waiting.status == OfficerImport.Status.CANCELLED and waiting.data == b""
+    assert not OfficerImport.objects.filter(pk=old.pk).exists()
