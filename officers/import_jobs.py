@@ -67,13 +67,17 @@ def _start(task: Any, job: OfficerImport) -> None:
 
 
 def _forget_old() -> None:
-    """Files of imports that ended, or that a stopped worker left, are personal data: gone."""
+    """What an import holds of officers (the file, the preview's names, the problems, which
+    quote the file) is kept only while it is needed: a day after it ended, or after it was
+    left unconfirmed, only the counts are left; after KEEP_DAYS, nothing. Runs whenever an
+    import is uploaded, previewed or applied."""
     now = timezone.now()
     OfficerImport.objects.filter(updated_at__lt=now - timedelta(days=KEEP_DAYS)).delete()
-    OfficerImport.objects.filter(
-        updated_at__lt=now - timedelta(days=1),
-        status__in=[Status.READY, Status.REJECTED, Status.FAILED],
-    ).exclude(data=b"").update(status=Status.CANCELLED, data=b"", updated_at=now)
+    stale = OfficerImport.objects.filter(updated_at__lt=now - timedelta(days=1))
+    stale.filter(status__in=[Status.READY, Status.REJECTED, Status.FAILED]).update(
+        status=Status.CANCELLED, data=b"", preview={}, errors=[], updated_at=now
+    )
+    stale.filter(status__in=[Status.DONE, Status.CANCELLED]).update(errors=[])
 
 
 def _move(job_id: int, frm: tuple[str, ...], to: str, **fields: Any) -> bool:
@@ -155,6 +159,7 @@ def import_preview_sections(job: OfficerImport) -> list[dict[str, Any]]:
 
 
 def import_job_preview(job_id: int) -> None:
+    _forget_old()
     job = OfficerImport.objects.filter(pk=job_id, status=Status.PREVIEWING).first()
     if job is None:
         return
@@ -176,18 +181,27 @@ def import_job_preview(job_id: int) -> None:
             message="The preview could not be prepared. Try again, or ask for help.",
         )
         return
-    if errors or plan is None:
+    try:
+        if errors or plan is None:
+            _move(
+                job_id,
+                (Status.PREVIEWING,),
+                Status.REJECTED,
+                rows=len(rows),
+                errors=[[e.line, e.message] for e in errors[:MAX_ERRORS]],
+                error_count=len(errors),
+                data=b"",
+            )
+        else:
+            _move(job_id, (Status.PREVIEWING,), Status.READY, rows=len(rows), preview=_shown(plan))
+    except Exception:
+        logger.exception("officer import %s: the preview could not be saved", job_id)
         _move(
             job_id,
             (Status.PREVIEWING,),
-            Status.REJECTED,
-            rows=len(rows),
-            errors=[[e.line, e.message] for e in errors[:MAX_ERRORS]],
-            error_count=len(errors),
-            data=b"",
+            Status.FAILED,
+            message="The preview could not be prepared. Try again, or ask for help.",
         )
-        return
-    _move(job_id, (Status.PREVIEWING,), Status.READY, rows=len(rows), preview=_shown(plan))
 
 
 def _shown(plan: ImportPlan) -> dict[str, Any]:
@@ -208,6 +222,7 @@ def _shown(plan: ImportPlan) -> dict[str, Any]:
 
 
 def import_job_apply(job_id: int) -> None:
+    _forget_old()
     job = OfficerImport.objects.filter(pk=job_id, status=Status.APPLYING).first()
     if job is None:
         return
@@ -265,6 +280,7 @@ def import_job_apply(job_id: int) -> None:
             (Status.APPLYING,),
             Status.DONE,
             result={**report.counts, "deactivated": report.deactivated},
+            preview={"counts": job.preview.get("counts", {})},  # no names once it is done
             data=b"",
         )
     finally:

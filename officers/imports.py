@@ -72,6 +72,8 @@ MAX_UNIT_DEPTH = 10  # levels below the force: far more than any real organisati
 SERVICE_NUMBER_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9/-]{{0,{MAX_SERVICE_NUMBER - 1}}}$")
 # An XLSX file is a zip: what it may unpack to, so a small file cannot expand without end.
 MAX_XLSX_EXPANSION = 20
+MAX_ERRORS = 1000  # problems listed: reading stops there (each names its line)
+MAX_XLSX_ROWS = 200_000  # rows a sheet may reach: far more than a 5 MB file of officers holds
 CHUNK = 2000  # ids or emails per `IN (...)`: well inside every database's limit on parameters
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -185,10 +187,17 @@ def _xlsx_records(data: bytes) -> Iterator[Record]:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+        sheet = (visible or workbook.worksheets)[0]
+        # The size a sheet declares for itself may be wrong (some exporters write "A1"): read
+        # the rows that are there, unpadded, and never more than MAX_XLSX_ROWS of them.
+        sheet.reset_dimensions()
         width = 0
-        for number, cells in enumerate(rows, start=1):
+        number = 0
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_XLSX_ROWS:
+                yield number, f"the sheet goes on beyond row {MAX_XLSX_ROWS:,}"
+                break
             values = [_cell_text(value) for value in cells]
             if number == 1:
                 while values and not values[-1].strip():
@@ -200,6 +209,16 @@ def _xlsx_records(data: bytes) -> Iterator[Record]:
                 values += [""] * (width - len(values))  # a row's empty cells at the end
             yield number, values
         workbook.close()
+        if number == 0:
+            raise ImportRejected(
+                [
+                    RowError(
+                        1,
+                        f"the sheet {_quoted(sheet.title)} is empty;"
+                        " put the officers on the workbook's first sheet",
+                    )
+                ]
+            )
     except ImportRejected:
         raise
     except Exception as exc:  # noqa: BLE001 (openpyxl raises many kinds for a damaged file)
@@ -238,7 +257,9 @@ def parse_officer_records(records: Iterable[Record]) -> tuple[list[OfficerRow], 
         if missing:
             problems.append("missing column(s): " + ", ".join(missing))
         if unexpected:
-            problems.append("unexpected column(s): " + ", ".join(repr(h) for h in unexpected))
+            problems.append(
+                "unexpected column(s): " + ", ".join(_quoted(h) for h in unexpected[:20])
+            )
         if duplicated:
             problems.append("repeated column(s): " + ", ".join(duplicated))
         expected = ",".join(COLUMNS)
@@ -249,6 +270,9 @@ def parse_officer_records(records: Iterable[Record]) -> tuple[list[OfficerRow], 
     seen_numbers: dict[tuple[str, str], int] = {}
     line = first[0]
     for line, values in records:
+        if len(errors) >= MAX_ERRORS:
+            errors.append(RowError(line, "more problems from here on are not listed"))
+            break
         if isinstance(values, str):
             errors.append(RowError(line, values))
             break
@@ -296,6 +320,11 @@ def parse_officer_records(records: Iterable[Record]) -> tuple[list[OfficerRow], 
     return rows, errors
 
 
+def _quoted(value: str, limit: int = 60) -> str:
+    """A cell's text inside a message: quoted, and cut short (a cell may hold megabytes)."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
 def _unit_parts(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split("/")) if text else ()
 
@@ -308,11 +337,14 @@ def _row_problems(cell: dict[str, str]) -> list[str]:
         problems.append("email is missing")
     elif len(email) > MAX_EMAIL:
         problems.append(f"email is longer than {MAX_EMAIL} characters")
+    elif not email.isascii():
+        # 'ı' or 'ſ' pass the validator (it ignores case) and would make a look-alike account.
+        problems.append(f"email {_quoted(cell['email'])} has characters other than plain ASCII")
     else:
         try:
             validate_email(email)
         except ValidationError:
-            problems.append(f"email {cell['email']!r} is not a valid address")
+            problems.append(f"email {_quoted(cell['email'])} is not a valid address")
     for key, label in (("given_name", "given name"), ("family_name", "family name")):
         if not cell[key]:
             problems.append(f"{label} is missing")
@@ -323,14 +355,14 @@ def _row_problems(cell: dict[str, str]) -> list[str]:
         problems.append("service number is missing")
     elif not SERVICE_NUMBER_RE.match(number):
         problems.append(
-            f"service number {number!r} may only contain letters, digits, '-' and '/'"
+            f"service number {_quoted(number)} may only contain letters, digits, '-' and '/'"
             f" (at most {MAX_SERVICE_NUMBER})"
         )
     if not cell["force"]:
         problems.append("force is missing")
     unit_parts = _unit_parts(cell["unit"])
     if any(not p for p in unit_parts):
-        problems.append(f"unit {cell['unit']!r} has an empty part between '/'")
+        problems.append(f"unit {_quoted(cell['unit'])} has an empty part between '/'")
     elif len(unit_parts) > MAX_UNIT_DEPTH:
         problems.append(
             f"the unit path has {len(unit_parts)} levels (at most {MAX_UNIT_DEPTH} below the force)"
@@ -343,7 +375,7 @@ def _row_problems(cell: dict[str, str]) -> list[str]:
         problems.append(f"rank is longer than {MAX_RANK} characters")
     if cell["role"] and parse_role(cell["role"]) is None:
         allowed = ", ".join(r.value for r in Role)
-        problems.append(f"unknown role {cell['role']!r} (use one of: {allowed})")
+        problems.append(f"unknown role {_quoted(cell['role'])} (use one of: {allowed})")
     return problems
 
 
@@ -538,7 +570,9 @@ def officer_import_plan(rows: list[OfficerRow], *, actor: User | None = None) ->
         force = forces.get(row.force.lower())
         if force is None:
             known = ", ".join(sorted(f.name for f in forces.values())) or "none yet"
-            plan.errors.append(RowError(row.line, f"unknown force {row.force!r} (known: {known})"))
+            plan.errors.append(
+                RowError(row.line, f"unknown force {_quoted(row.force)} (known: {known})")
+            )
             continue
         account = accounts.get(row.email)
         user_id = account["id"] if account else None
@@ -574,6 +608,14 @@ def officer_import_plan(rows: list[OfficerRow], *, actor: User | None = None) ->
                         row.line,
                         f"{row.email} has a staff role; only an administrator can change"
                         " their record",
+                    )
+                )
+            elif account is not None and not account["is_active"]:
+                plan.errors.append(
+                    RowError(
+                        row.line,
+                        f"{row.email}'s account has been deactivated; only an administrator"
+                        " can bring it back",
                     )
                 )
             elif account is not None:

@@ -581,3 +581,105 @@ def test_unconfirmed_files_are_deleted_after_a_day_and_old_imports_forgotten(
     waiting.refresh_from_db()
     assert waiting.status == OfficerImport.Status.CANCELLED and waiting.data == b""
     assert not OfficerImport.objects.filter(pk=old.pk).exists()
+
+
+# ------------------------------------------------------------------------------ hostile files
+
+
+def with_dimension(data: bytes, ref: str) -> bytes:
+    """The workbook with the size its first sheet declares for itself replaced (some
+    exporters write a wrong one, e.g. "A1")."""
+    import re
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(
+                    rb'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>'.encode(), content
+                )
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("ref", ["A1:H5", "A1", "A1:XFD1048576"])
+def test_a_sheet_that_misstates_its_size_is_read_whole(org, ref: str) -> None:
+    """Otherwise officers in the file would be missed, and could be deactivated as leavers."""
+    rows = [HEADER.split(",")] + [
+        [f"o{i}@police.scot", "O", f"N{i}", f"X{i}", "Police Scotland", "", "", ""]
+        for i in range(10)
+    ]
+    read, errors = officer_file_read(with_dimension(xlsx_bytes(rows), ref), "hr.xlsx")
+    assert not errors
+    assert [r.email for r in read] == [f"o{i}@police.scot" for i in range(10)]
+
+
+def test_a_sheet_longer_than_any_hr_file_is_refused(org, monkeypatch) -> None:
+    from officers import imports
+
+    monkeypatch.setattr(imports, "MAX_XLSX_ROWS", 5)
+    rows = [HEADER.split(",")] + [
+        [f"o{i}@police.scot", "O", "N", f"X{i}", "Police Scotland", "", "", ""] for i in range(9)
+    ]
+    _read, errors = officer_file_read(xlsx_bytes(rows), "hr.xlsx")
+    assert [str(e) for e in errors] == ["Line 6: the sheet goes on beyond row 5"]
+
+
+def test_the_first_visible_sheet_is_read_and_an_empty_one_is_named(org) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    hidden = workbook.active
+    hidden.title = "Old"
+    hidden.append(["nothing", "here"])
+    hidden.sheet_state = "hidden"
+    officers = workbook.create_sheet("Officers")
+    officers.append(HEADER.split(","))
+    officers.append(["v@police.scot", "V", "Isible", "V1", "Police Scotland", "", "", ""])
+    out = io.BytesIO()
+    workbook.save(out)
+    read, errors = officer_file_read(out.getvalue(), "hr.xlsx")
+    assert not errors and [r.email for r in read] == ["v@police.scot"]
+
+    empty = Workbook()
+    empty.active.title = "Sheet A"
+    out = io.BytesIO()
+    empty.save(out)
+    with pytest.raises(ImportRejected) as refused:
+        officer_file_read(out.getvalue(), "hr.xlsx")
+    assert "the sheet 'Sheet A' is empty" in str(refused.value)
+
+
+def test_huge_cells_are_quoted_short_and_problems_stop_at_a_thousand(org) -> None:
+    huge = "A" * 400_000  # three to a row, three rows: just under the 5 MB limit
+    rows = [f"x{i}@police.scot,X,Y,{huge},Police Scotland,{huge}//,,{huge}" for i in range(1500)]
+    _read, errors = officer_file_read(csv_bytes(*rows[:3]))
+    assert errors and all(len(e.message) < 400 for e in errors)
+    _read, errors = officer_file_read(
+        csv_bytes(*(f"bad{i},X,Y,S{i},Police Scotland,,,learner" for i in range(3000)))
+    )
+    assert len(errors) == 1001
+    assert errors[-1].message == "more problems from here on are not listed"
+
+
+@pytest.mark.parametrize("email", ["ıan@police.scot", "ſtays@police.scot", "a@police.scot\u200b"])
+def test_look_alike_addresses_are_refused(org, email: str) -> None:
+    _read, errors = officer_file_read(csv_bytes(f"{email},A,B,L1,Police Scotland,,,learner"))
+    assert [e.message for e in errors] == [f"email {email!r} has characters other than plain ASCII"]
+
+
+def test_a_lead_cannot_bring_back_a_deactivated_account(force_officers, north_lead) -> None:
+    stays = force_officers["stays"]
+    stays.is_active = False
+    stays.save()
+    rows, _ = officer_file_read(
+        csv_bytes(
+            "stays@police.scot,Sam,Stays,P1,Police Scotland,North/Tayside/Dundee Response,"
+            "Constable,learner"
+        )
+    )
+    plan = officer_import_plan(rows, actor=north_lead)
+    assert [e.message for e in plan.errors] == [
+        "stays@police.scot's account has been deactivated; only an administrator can bring it back"
+    ]
