@@ -24,6 +24,8 @@ Environment (all optional):
     BENCH_USERS=16                  virtual users (at most 24: sign-ins are rate limited)
     BENCH_OFFICERS=1000             synthetic officers in the HTTP database
     BENCH_CERTIFICATES=200          PDFs for bench/certificates.py ("0" skips it)
+    BENCH_IMPORT_ROWS=16000         officers in bench/import_rate.py's HR files ("0" skips it;
+                                    its database is <name>_import, dropped afterwards)
     BENCH_KEEP_MATRIX=1             keep the matrix database (1.2 GB at 150,000 officers)
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/pathways_bench
                                     the database name must start with `pathways_bench`:
@@ -829,6 +831,22 @@ def main() -> int:
                 report.line(f"  dropped {name}_matrix (BENCH_KEEP_MATRIX=1 keeps it)")
         elif not matrix.exists():
             report.line("== completion matrix: skipped (bench/matrix.py not present)")
+        import_rows = env_int("BENCH_IMPORT_ROWS", 16000)
+        if import_rows > 0:
+            report.step(f"officer import: bench/import_rate.py --rows {import_rows}")
+            import_url = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}_import"))
+            procs.run(
+                report,
+                "bench/import_rate.py",
+                [
+                    str(BIN / "python"),
+                    str(BENCH_DIR / "import_rate.py"),
+                    "--rows",
+                    str(import_rows),
+                ],
+                {**os.environ, "DATABASE_URL": import_url},
+                1800,
+            )
         report.step(f"done; load_average_after={load_average()}; results in {RESULTS}")
         status = 0
     except BenchFailed as exc:
