@@ -277,7 +277,7 @@ CASES = [
 def newcomer(db):  # noqa: ANN001, ANN201
     """A learner who signed up and has not yet said which force and unit they serve in."""
     from officers.models import OfficerProfile, Role
-    from officers.services import user_set_role
+    from officers.roles import user_set_role
     from tests.factories import UserFactory
 
     user = UserFactory(email="newcomer@police.scot")

@@ -357,9 +357,7 @@ def officer_import_by(lead: User, victim: User) -> Any:
         "Sergeant,learner"
     )
     header = "email,given_name,family_name,service_number,force,unit,rank,role"
-    return import_job_create(
-        user=lead, filename="north-hr.csv", data=f"{header}\n{row}\n".encode()
-    )
+    return import_job_create(user=lead, filename="north-hr.csv", data=f"{header}\n{row}\n".encode())
 
 
 def bank_question_on(course: CoursePage) -> Any:
@@ -802,4 +800,5 @@ UNREACHABLE = {
     "admin/pages/<int:page_id>/convert_alias/": "the course page is not an alias",
     "admin/images/<int:image_id>/generate_url/": "Wagtail's image serve view is not installed",
     "admin/images/<int:image_id>/generate_url/output/": "the same",
+    "admin/officers/import/<int:pk>/": "only the person who uploaded an import opens it",
 }
