@@ -19,7 +19,7 @@ import officers.forms
 import scenarios.forms
 import training.forms
 from certificates.models import Certificate
-from officers import services as officer_import
+from officers import imports as officer_import
 from officers.models import OfficerProfile, Unit, User
 from scenarios import engine
 from scenarios.models import Scenario
