@@ -165,14 +165,19 @@ def import_job_preview(job_id: int) -> None:
         return
     actor = _actor(job)
     try:
-        if actor is None:
-            raise ImportRejected([RowError(1, "you may no longer import officers")])
-        rows, errors = officer_file_read(bytes(job.data), job.filename)
-        plan = officer_import_plan(rows, actor=actor)
-        errors = sorted(errors + plan.errors)
-    except ImportRejected as exc:
-        rows, plan, errors = [], None, exc.errors
-    except Exception:
+        try:
+            if actor is None:
+                raise ImportRejected([RowError(1, "you may no longer import officers")])
+            rows, errors = officer_file_read(bytes(job.data), job.filename)
+            plan = officer_import_plan(rows, actor=actor)
+            errors = sorted(errors + plan.errors)
+        except ImportRejected as exc:
+            rows, plan, errors = [], None, exc.errors
+        if errors or plan is None:
+            _reject(job_id, Status.PREVIEWING, errors, rows=len(rows))
+        else:
+            _move(job_id, (Status.PREVIEWING,), Status.READY, rows=len(rows), preview=_shown(plan))
+    except Exception:  # reading, planning or saving the preview
         logger.exception("officer import %s: the preview failed", job_id)
         _move(
             job_id,
@@ -180,28 +185,20 @@ def import_job_preview(job_id: int) -> None:
             Status.FAILED,
             message="The preview could not be prepared. Try again, or ask for help.",
         )
-        return
-    try:
-        if errors or plan is None:
-            _move(
-                job_id,
-                (Status.PREVIEWING,),
-                Status.REJECTED,
-                rows=len(rows),
-                errors=[[e.line, e.message] for e in errors[:MAX_ERRORS]],
-                error_count=len(errors),
-                data=b"",
-            )
-        else:
-            _move(job_id, (Status.PREVIEWING,), Status.READY, rows=len(rows), preview=_shown(plan))
-    except Exception:
-        logger.exception("officer import %s: the preview could not be saved", job_id)
-        _move(
-            job_id,
-            (Status.PREVIEWING,),
-            Status.FAILED,
-            message="The preview could not be prepared. Try again, or ask for help.",
-        )
+
+
+def _reject(job_id: int, frm: str, errors: list[RowError], **fields: Any) -> None:
+    """The file has problems: keep the first MAX_ERRORS of them (and their count), not the
+    file."""
+    _move(
+        job_id,
+        (frm,),
+        Status.REJECTED,
+        errors=[[e.line, e.message] for e in errors[:MAX_ERRORS]],
+        error_count=len(errors),
+        data=b"",
+        **fields,
+    )
 
 
 def _shown(plan: ImportPlan) -> dict[str, Any]:
@@ -258,14 +255,7 @@ def import_job_apply(job_id: int) -> None:
             ),
         )
     except ImportRejected as exc:
-        _move(
-            job_id,
-            (Status.APPLYING,),
-            Status.REJECTED,
-            errors=[[e.line, e.message] for e in exc.errors[:MAX_ERRORS]],
-            error_count=len(exc.errors),
-            data=b"",
-        )
+        _reject(job_id, Status.APPLYING, exc.errors)
     except Exception:
         logger.exception("officer import %s: the apply failed", job_id)
         _move(

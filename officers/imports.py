@@ -44,7 +44,13 @@ from django.db import transaction
 from django.db.models import F
 
 from officers.models import OfficerProfile, Role, Unit, User
-from officers.roles import GROUP_NAMES, STAFF_ROLES, ensure_role_groups, parse_role
+from officers.roles import (
+    GROUP_NAMES,
+    STAFF_ROLES,
+    ensure_role_groups,
+    highest_role,
+    parse_role,
+)
 from officers.selectors import led_unit_paths
 from officers.services import invite_users
 from officers.signals import officers_placed
@@ -689,7 +695,7 @@ def officer_import_plan(rows: list[OfficerRow], *, actor: User | None = None) ->
             )
             changed = True
         held = roles[user_id] | ({Role.ADMINISTRATOR} if account["is_superuser"] else set())
-        current_role = _primary(held)
+        current_role = highest_role(held)
         needs_role = current_role != row.role or not roles[user_id]
         if needs_role:
             before = current_role.label.lower() if roles[user_id] else "no role"
@@ -730,13 +736,6 @@ def officer_import_plan(rows: list[OfficerRow], *, actor: User | None = None) ->
         )
         plan.leaver_ids.append(profile["user_id"])
     return plan
-
-
-def _primary(roles: set[Role]) -> Role:
-    for role in (Role.ADMINISTRATOR, Role.TRAINING_LEAD, Role.AUTHOR):
-        if role in roles:
-            return role
-    return Role.LEARNER
 
 
 # ------------------------------------------------------------------------------ applying

@@ -120,7 +120,11 @@ def user_roles(user: User) -> set[Role]:
 
 def primary_role(user: User) -> Role:
     """The highest role a user holds, for display and for CSV round trips."""
-    roles = user_roles(user)
+    return highest_role(user_roles(user))
+
+
+def highest_role(roles: set[Role]) -> Role:
+    """The highest of these roles (a learner's when none is higher)."""
     for role in (Role.ADMINISTRATOR, Role.TRAINING_LEAD, Role.AUTHOR):
         if role in roles:
             return role
