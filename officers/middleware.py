@@ -12,7 +12,9 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import Group
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,7 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from officers.models import OfficerProfile, User
-from officers.roles import has_staff_role
+from officers.roles import STAFF_GROUP_NAMES, has_staff_role, staff_role_remember
 
 SIGNED_IN_AT = "pathways_signed_in_at"
 SEEN_AT = "pathways_seen_at"
@@ -68,6 +70,8 @@ class StaffMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and not request.path.startswith(EXEMPT_PREFIXES):
+            profile_of(request.user)  # with the staff role, in one query: has_staff_role reads it
         if (
             settings.PATHWAYS_REQUIRE_STAFF_MFA
             and request.user.is_authenticated
@@ -90,13 +94,22 @@ class StaffMFAMiddleware:
 
 def profile_of(user: User) -> OfficerProfile | None:
     """The user's officer profile, read once per request (with its force and unit) and kept on
-    the user, so pages that read `user.officer` later make no query for it."""
+    the user, so pages that read `user.officer` later make no query for it. Whether they hold
+    a staff role comes in the same query and is kept for has_staff_role: every page asks both
+    (the profile required of learners, the MFA required of staff)."""
     cache = User.officer.related  # the reverse one-to-one's per-instance cache
     if not cache.is_cached(user):
+        staff = Group.objects.filter(user=OuterRef("user_id"), name__in=STAFF_GROUP_NAMES)
         profile = (
-            OfficerProfile.objects.select_related("force", "unit").filter(user_id=user.pk).first()
+            OfficerProfile.objects.select_related("force", "unit")
+            .filter(user_id=user.pk)
+            .annotate(holds_staff_role=Exists(staff))
+            .first()
         )
         cache.set_cached_value(user, profile)
+        if profile is not None:
+            OfficerProfile.user.field.set_cached_value(profile, user)
+            staff_role_remember(user, profile.holds_staff_role)
     return cache.get_cached_value(user)
 
 

@@ -14,6 +14,7 @@ GROUP_NAMES: dict[Role, str] = {
     Role.ADMINISTRATOR: "Administrators",
 }
 STAFF_ROLES = frozenset({Role.TRAINING_LEAD, Role.AUTHOR, Role.ADMINISTRATOR})
+STAFF_GROUP_NAMES = sorted(GROUP_NAMES[role] for role in STAFF_ROLES)
 
 # "app_label.codename" of the model permissions each role's group holds. Authors also get
 # page permissions on the course tree (granted by the courses app).
@@ -131,6 +132,10 @@ def highest_role(roles: set[Role]) -> Role:
     return Role.LEARNER
 
 
+# has_staff_role keeps its answer on the user object under this name, for the request.
+STAFF_ROLE_ATTR = "_pathways_staff_role"
+
+
 def has_staff_role(user: User) -> bool:
     """Training leads, authors and administrators: the people who must use MFA."""
     if not user.is_authenticated:
@@ -138,18 +143,24 @@ def has_staff_role(user: User) -> bool:
     if user.is_superuser or user.is_staff:
         return True
     # Asked by more than one middleware and by pages in one request: one query per user object.
-    cached = getattr(user, "_pathways_staff_role", None)
+    cached = getattr(user, STAFF_ROLE_ATTR, None)
     if cached is None:
-        cached = user.groups.filter(name__in=[GROUP_NAMES[r] for r in STAFF_ROLES]).exists()
-        user._pathways_staff_role = cached
+        cached = user.groups.filter(name__in=STAFF_GROUP_NAMES).exists()
+        staff_role_remember(user, cached)
     return cached
+
+
+def staff_role_remember(user: User, held: bool) -> None:
+    """Keep on this user object whether they hold a staff role, for has_staff_role to answer
+    from (officers.middleware.profile_of reads it with the profile, in the same query)."""
+    setattr(user, STAFF_ROLE_ATTR, held)
 
 
 @transaction.atomic
 def user_set_role(*, user: User, role: Role) -> None:
     """Give the user exactly this role (one role group); administrators are superusers."""
     groups = ensure_role_groups()
-    user.__dict__.pop("_pathways_staff_role", None)  # has_staff_role asks again
+    user.__dict__.pop(STAFF_ROLE_ATTR, None)  # has_staff_role asks again
     user.groups.remove(*[g for r, g in groups.items() if r != role])
     user.groups.add(groups[role])
     is_admin = role == Role.ADMINISTRATOR
