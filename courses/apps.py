@@ -9,4 +9,6 @@ class CoursesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from courses import receivers  # noqa: F401  (connects the signal handlers)
+        from courses import receivers  # connects the signal handlers
+
+        receivers.connect_content_cache()

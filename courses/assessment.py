@@ -51,6 +51,7 @@ from courses.rules import (
     question_flag,
 )
 from courses.selectors import (
+    CourseState,
     assessment_passed,
     completed_lessons,
     course_outline,
@@ -496,17 +497,27 @@ class AssessmentStatus:
         )
 
 
-def assessment_status(*, user: User, course: CoursePage) -> AssessmentStatus | None:
-    """The officer's standing in the course's final assessment (None: the course has none)."""
+def assessment_status(
+    *, user: User, course: CoursePage, state: CourseState | None = None
+) -> AssessmentStatus | None:
+    """The officer's standing in the course's final assessment (None: the course has none).
+
+    `state`, the officer's standing in the course as its page has read it already, saves
+    reading the enrolment, the lessons done and the passes again."""
     if course.assessment_question_count == 0:
         return None
-    enrolment = current_enrolment(user, course.pk)
-    open_run = enrolment is not None and not enrolment.is_complete
     jurisdiction = officer_jurisdiction(user)
-    outline = course_outline(course, jurisdiction=jurisdiction)
-    lessons_done = open_run and lessons_complete(
-        outline, completed_lessons(enrolment), passes_counted(user, outline, enrolment)
-    )
+    if state is not None and state.course.pk == course.pk:
+        enrolment, outline = state.enrolment, state.outline
+        open_run = enrolment is not None and not enrolment.is_complete
+        lessons_done = open_run and lessons_complete(outline, state.completed, state.passed)
+    else:
+        enrolment = current_enrolment(user, course.pk)
+        open_run = enrolment is not None and not enrolment.is_complete
+        outline = course_outline(course, jurisdiction=jurisdiction)
+        lessons_done = open_run and lessons_complete(
+            outline, completed_lessons(enrolment), passes_counted(user, outline, enrolment)
+        )
     attempts = list(AssessmentAttempt.objects.filter(enrolment=enrolment)) if open_run else []
     submitted = [a for a in attempts if a.submitted_at is not None]
     return AssessmentStatus(
@@ -517,7 +528,13 @@ def assessment_status(*, user: User, course: CoursePage) -> AssessmentStatus | N
         passed=any(a.passed for a in submitted),
         under_way=next((a for a in attempts if a.submitted_at is None), None),
         last=max(submitted, key=lambda a: a.submitted_at, default=None),
-        allowance=_allowance(enrolment, course)
+        # The run's submitted attempts are those just read: what `_allowance` would read.
+        allowance=assessment_allowance(
+            [(a.submitted_at, bool(a.passed)) for a in submitted],
+            max_attempts=course.assessment_max_attempts,
+            cooldown_hours=course.assessment_cooldown_hours,
+            now=timezone.now(),
+        )
         if open_run
         else AttemptAllowance(remaining=course.assessment_max_attempts),
     )

@@ -205,17 +205,21 @@ def local_texts_for(user: User) -> dict[str, str]:
     if not user.is_authenticated:
         return {}
     step = Unit.steplen
-    home = Subquery(
-        OfficerProfile.objects.filter(user_id=user.pk)
-        .annotate(home=Coalesce("unit__path", "force__path"))
-        .values("home")[:1]
-    )
+    home = _home_path(user)
+    if home is None:
+        return {}
+    if home is _UNSET:  # the profile is not at hand: read its unit's path in the same query
+        path: Any = Subquery(
+            OfficerProfile.objects.filter(user_id=user.pk)
+            .annotate(home=Coalesce("unit__path", "force__path"))
+            .values("home")[:1]
+        )
+        force, division = Substr(path, 1, step), Substr(path, 1, 2 * step)
+    else:
+        force, division = home[:step], home[: 2 * step]
     rows = (
         LocalInformation.objects.filter(live=True)
-        .filter(
-            Q(unit__depth=1, unit__path=Substr(home, 1, step))
-            | Q(unit__depth=2, unit__path=Substr(home, 1, 2 * step))
-        )
+        .filter(Q(unit__depth=1, unit__path=force) | Q(unit__depth=2, unit__path=division))
         .values_list("kind", "unit__depth", "body")
     )
     best: dict[str, tuple[int, str]] = {}
@@ -223,6 +227,24 @@ def local_texts_for(user: User) -> dict[str, str]:
         if kind not in best or depth > best[kind][0]:
             best[kind] = (depth, body)
     return {kind: body for kind, (_depth, body) in best.items()}
+
+
+def _home_path(user: User) -> Any:
+    """The path of the officer's unit (else force) when their profile, unit and force are
+    already read (pathways.middleware reads them with the user); _UNSET when they are not, None
+    when the officer has neither."""
+    if not User.officer.related.is_cached(user):
+        return _UNSET
+    officer = User.officer.related.get_cached_value(user)
+    if officer is None:
+        return None
+    for field, value_id in (("unit", officer.unit_id), ("force", officer.force_id)):
+        if value_id is None:
+            continue
+        if not OfficerProfile._meta.get_field(field).is_cached(officer):
+            return _UNSET
+        return getattr(officer, field).path
+    return None
 
 
 def request_local_texts(request: HttpRequest | None) -> dict[str, str]:

@@ -18,9 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import DraftStateMixin, Page, Revision, RevisionMixin
+from wagtail.models import DraftStateMixin, Page, PageViewRestriction, Revision, RevisionMixin
 from wagtail.search import index
 
+from courses import cache as content_cache
 from courses.blocks import (
     PREVIEW_MODES,
     LessonStreamBlock,
@@ -53,6 +54,16 @@ class LearnerPageMixin:
             if learner_page_withheld(user=request.user, page=self):  # type: ignore[arg-type]
                 raise Http404
         return super().serve(request, *args, **kwargs)  # type: ignore[misc]
+
+    def get_view_restrictions(self) -> Any:
+        """Wagtail reads the view restrictions of the page and its ancestors on every view (two
+        queries). Sites with none at all (the usual case: these pages are for signed-in
+        officers anyway) know it from the shared cache, without a query."""
+        if not content_cache.get_or_build(
+            "view-restrictions", "any", lambda: PageViewRestriction.objects.exists()
+        ):
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()  # type: ignore[misc]
 
 
 class CourseIndexPage(LearnerPageMixin, Page):
@@ -386,8 +397,24 @@ class LessonPage(LearnerPageMixin, Page):
                 ids.append(block.value["scenario"].pk)
         return ids
 
+    def block_positions(self, *block_types: str) -> list[int]:
+        """Where blocks of these types are in the body, read from its stored form: the other
+        blocks are not loaded (an image block's image, a scenario block's scenario)."""
+        return [i for i, raw in enumerate(self.body.raw_data) if raw["type"] in block_types]
+
+    def stored_scenario_ids(self) -> list[int]:
+        """The ids of the scenarios placed in the body, as stored (without loading them; a
+        deleted scenario's id stays, where `placed_scenario_ids` leaves it out)."""
+        ids = []
+        for position in self.block_positions("scenario"):
+            scenario_id = (self.body.raw_data[position]["value"] or {}).get("scenario")
+            if scenario_id is not None:
+                ids.append(scenario_id)
+        return ids
+
     def content_warning(self) -> Any:
-        return next((b.value for b in self.body if b.block_type == "content_warning"), None)
+        positions = self.block_positions("content_warning")
+        return self.body[positions[0]].value if positions else None
 
     # --- "view as" previews (PreviewableMixin): authors and leads see the lesson as an officer
     # in each jurisdiction; the blocks read the chosen one from the request.
@@ -403,16 +430,8 @@ class LessonPage(LearnerPageMixin, Page):
         from courses.selectors import lesson_view
 
         context = super().get_context(request, *args, **kwargs)
+        # The body as shown (`body`) leaves out the scenarios for other jurisdictions.
         context.update(lesson_view(request=request, lesson=self))
-        withheld = context.get("withheld_scenario_ids")
-        if withheld:
-            # A scenario for other jurisdictions is not shown to this officer: it leaves the
-            # body rendered for this request only (nothing is saved).
-            for position in reversed(range(len(self.body))):
-                block = self.body[position]
-                scenario = block.value["scenario"] if block.block_type == "scenario" else None
-                if scenario is not None and scenario.pk in withheld:
-                    del self.body[position]
         return context
 
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet
+from django.core.files.storage import default_storage
+from django.db.models import F, Max, Q, QuerySet
 from django.http import HttpRequest
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
+from courses import cache as content_cache
 from courses.blocks import request_jurisdiction
 from courses.models import (
     AssessmentAttempt,
@@ -61,28 +67,69 @@ STEP = Page.steplen
 OFFICER_JURISDICTIONS: tuple[str | None, ...] = (*Jurisdiction.values, None)
 
 
-def course_contents(courses: Iterable[CoursePage]) -> dict[int, CourseContent]:
-    """The published structure of each course with every part's audience, in three queries
-    whatever the number of courses (the third, for the scenarios' audiences, only when a
-    lesson places a scenario)."""
-    courses = list(courses)
-    if not courses:
-        return {}
-    under_any = Q()
+@dataclass(frozen=True)
+class PageLink:
+    """What a learner page shows of another page: its title and address."""
+
+    id: int
+    title: str
+    url: str | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True)
+class PublishedCourse:
+    """A course's published modules and lessons, the same for every learner: the structure
+    with each part's audience (what `outline_for` cuts per jurisdiction), each module's and
+    lesson's title and address, and each lesson's minutes. Kept in the shared cache."""
+
+    course_id: int
+    modules: tuple[ModuleContent, ...]
+    links: Mapping[int, PageLink] = field(default_factory=dict)
+    minutes: Mapping[int, int] = field(default_factory=dict)
+
+    def content(self, course: CoursePage) -> CourseContent:
+        """With the course's own settings (those of `course` as given: a preview's draft)."""
+        return CourseContent(
+            course_id=self.course_id,
+            modules=self.modules,
+            assessment=course.assessment_question_count > 0,
+            jurisdiction=course.jurisdiction,
+        )
+
+
+def _page_url(url_path: str) -> str | None:
+    """A page's path on its site, from its URL path (no query), None if no site routes it.
+    Always the path, never an address with a host name: an outline is kept for every request
+    (courses.cache), whichever of the site's host names it came in on."""
+    parts = Page(url_path=url_path).get_url_parts()
+    return parts[2] if parts is not None else None
+
+
+def _published_courses(courses: list[CoursePage]) -> dict[str, PublishedCourse]:
+    """The published structure of each course, by course path: three queries whatever the
+    number of courses (the third, for the scenarios' audiences, only when a lesson places a
+    scenario)."""
+    modules_under, lessons_under = Q(pk__in=[]), Q(pk__in=[])
     for course in courses:
-        under_any |= Q(path__startswith=course.path)
-    depth = courses[0].depth
+        modules_under |= Q(path__startswith=course.path, depth=course.depth + 1)
+        lessons_under |= Q(path__startswith=course.path, depth=course.depth + 2)
     modules = (
         ModulePage.objects.live()
-        .filter(under_any, depth=depth + 1)
+        .filter(modules_under)
         .order_by("path")
-        .values_list("id", "path", "audience")
+        .values_list("id", "path", "audience", "title", "url_path")
     )
     lessons = list(
         LessonPage.objects.live()
-        .filter(under_any, depth=depth + 2)
+        .filter(lessons_under)
         .order_by("path")
-        .values_list("id", "path", "scenario_ids", "audience")
+        .values_list(
+            "id", "path", "scenario_ids", "audience", "title", "url_path", "duration_minutes"
+        )
     )
     scenario_ids = {sid for row in lessons for sid in row[2] or ()}
     audiences = (
@@ -90,32 +137,64 @@ def course_contents(courses: Iterable[CoursePage]) -> dict[int, CourseContent]:
         if scenario_ids
         else {}
     )
+    links: dict[str, dict[int, PageLink]] = {}
+    minutes: dict[str, dict[int, int]] = {}
     lessons_by_module: dict[str, list[LessonContent]] = {}
-    for lesson_id, path, ids, audience in lessons:
+    for lesson_id, path, ids, audience, title, url_path, duration in lessons:
         scenarios = tuple(
             ScenarioContent(id=sid, audience=tuple(audiences.get(sid) or ())) for sid in ids or ()
         )
         lessons_by_module.setdefault(path[:-STEP], []).append(
             LessonContent(id=lesson_id, audience=tuple(audience or ()), scenarios=scenarios)
         )
+        course_path = path[: -2 * STEP]
+        links.setdefault(course_path, {})[lesson_id] = PageLink(
+            lesson_id, title, _page_url(url_path)
+        )
+        minutes.setdefault(course_path, {})[lesson_id] = duration
     modules_by_course: dict[str, list[ModuleContent]] = {}
-    for module_id, path, audience in modules:
-        modules_by_course.setdefault(path[:-STEP], []).append(
+    for module_id, path, audience, title, url_path in modules:
+        course_path = path[:-STEP]
+        modules_by_course.setdefault(course_path, []).append(
             ModuleContent(
                 id=module_id,
                 audience=tuple(audience or ()),
                 lessons=tuple(lessons_by_module.get(path, ())),
             )
         )
+        links.setdefault(course_path, {})[module_id] = PageLink(
+            module_id, title, _page_url(url_path)
+        )
     return {
-        c.pk: CourseContent(
+        c.path: PublishedCourse(
             course_id=c.pk,
             modules=tuple(modules_by_course.get(c.path, ())),
-            assessment=c.assessment_question_count > 0,
-            jurisdiction=c.jurisdiction,
+            links=links.get(c.path, {}),
+            minutes=minutes.get(c.path, {}),
         )
         for c in courses
     }
+
+
+def published_courses(courses: Iterable[CoursePage]) -> dict[int, PublishedCourse]:
+    """`PublishedCourse` of each course, by course id, from the shared cache (the queries of
+    `_published_courses` for those not kept)."""
+    by_path = {course.path: course for course in courses}
+    found = content_cache.get_or_build_many(
+        "course",
+        by_path,
+        lambda paths: _published_courses([by_path[path] for path in paths]),
+    )
+    return {by_path[path].pk: published for path, published in found.items()}
+
+
+def course_contents(courses: Iterable[CoursePage]) -> dict[int, CourseContent]:
+    """The published structure of each course with every part's audience: from the shared
+    cache, else in three queries whatever the number of courses (the third, for the
+    scenarios' audiences, only when a lesson places a scenario)."""
+    courses = list(courses)
+    published = published_courses(courses)
+    return {c.pk: published[c.pk].content(c) for c in courses if c.pk in published}
 
 
 def outlines_for(
@@ -176,17 +255,32 @@ def lessons_open_to(user: User) -> set[int]:
 _PARENTS_ATTR = "_pathways_parents"
 
 
+def _parents_of_lesson(module_path: str) -> tuple[CoursePage | None, ModulePage | None]:
+    return (
+        CoursePage.objects.filter(path=module_path[:-STEP]).first(),
+        ModulePage.objects.filter(path=module_path).first(),
+    )
+
+
+def _parents_of_module(course_path: str) -> tuple[CoursePage | None, None]:
+    return CoursePage.objects.filter(path=course_path).first(), None
+
+
 def page_parents(page: ModulePage | LessonPage) -> tuple[CoursePage | None, ModulePage | None]:
-    """The course and (for a lesson) the module a page is in: one query each, once per page
-    object (the withheld check and the page's view both ask)."""
+    """The course and (for a lesson) the module a page is in, as stored (live or not): from
+    the shared cache, else one query each; once per page object (the withheld check and the
+    page's view both ask)."""
     parents = getattr(page, _PARENTS_ATTR, None)
     if parents is None:
+        above = page.path[:-STEP]
         if isinstance(page, LessonPage):
-            course = CoursePage.objects.filter(path=page.path[: -2 * STEP]).first()
-            module = ModulePage.objects.filter(path=page.path[:-STEP]).first()
+            parents = content_cache.get_or_build(
+                "lesson-parents", above, lambda: _parents_of_lesson(above)
+            )
         else:
-            course, module = CoursePage.objects.filter(path=page.path[:-STEP]).first(), None
-        parents = (course, module)
+            parents = content_cache.get_or_build(
+                "module-parents", above, lambda: _parents_of_module(above)
+            )
         setattr(page, _PARENTS_ATTR, parents)
     return parents
 
@@ -215,6 +309,20 @@ def learner_page_withheld(*, user: User, page: Page) -> bool:
 def current_enrolment(user: User, course_id: int) -> Enrolment | None:
     """The officer's latest enrolment on the course (open, or the last one completed)."""
     return Enrolment.objects.filter(user=user, course_id=course_id).order_by("-started_at").first()
+
+
+def current_enrolment_and_lessons(user: User, course_id: int) -> tuple[Enrolment | None, set[int]]:
+    """`current_enrolment` and the lessons completed in it (`completed_lessons`), in one
+    query: the enrolment once per lesson completed in it (none: once, with no lesson)."""
+    latest = Enrolment.objects.filter(user=user, course_id=course_id).order_by("-started_at")
+    rows = list(
+        Enrolment.objects.filter(pk__in=latest.values("pk")[:1])
+        .annotate(_completed_lesson=F("lesson_completions__lesson_id"))
+        .order_by()
+    )
+    if not rows:
+        return None, set()
+    return rows[0], {row._completed_lesson for row in rows if row._completed_lesson is not None}
 
 
 def completed_lessons(enrolment: Enrolment | None) -> set[int]:
@@ -246,15 +354,35 @@ def passes_counted(user: User, outline: CourseOutline, enrolment: Enrolment | No
 
 @dataclass(frozen=True)
 class CourseState:
+    """The officer's standing in a course. What needs more reading (the scenarios passed, and
+    so the progress; the final assessment) is read when first asked for."""
+
+    user: User
     course: CoursePage
     enrolment: Enrolment | None
     outline: CourseOutline
     completed: frozenset[int]
-    passed: frozenset[int]
-    progress: Progress
-    assessment_passed: bool = False
     # The course's whole structure with audiences (the outline is the officer's cut of it).
     content: CourseContent | None = None
+
+    @cached_property
+    def passed(self) -> frozenset[int]:
+        """The course's scenarios passed in this run: one query when it has scenarios."""
+        return frozenset(passes_counted(self.user, self.outline, self.enrolment))
+
+    @cached_property
+    def progress(self) -> Progress:
+        return course_progress(self.outline, self.completed, self.passed)
+
+    @cached_property
+    def assessment_passed(self) -> bool:
+        """The final assessment passed in this (open) run: one query, when first asked."""
+        return (
+            self.outline.assessment
+            and self.enrolment is not None
+            and not self.enrolment.is_complete
+            and assessment_passed(self.enrolment)
+        )
 
     @property
     def is_complete(self) -> bool:
@@ -269,64 +397,61 @@ class CourseState:
         return self.outline.jurisdiction
 
 
-def course_state(user: User, course: CoursePage) -> CourseState:
+def course_state(
+    user: User, course: CoursePage, *, published: PublishedCourse | None = None
+) -> CourseState:
     """The officer's standing in the course, against the outline for their jurisdiction as it
     is now: an officer who moves force is measured against the new outline at once, while a
-    recorded completion stays complete."""
-    content = course_contents([course])[course.pk]
+    recorded completion stays complete. One query (one more for the scenarios passed, when
+    asked), with the course's `published` structure when the caller has it."""
+    if published is None:
+        published = published_courses([course])[course.pk]
+    content = published.content(course)
     outline = outline_for(content, officer_jurisdiction(user))
-    enrolment = current_enrolment(user, course.pk)
-    completed = completed_lessons(enrolment) if enrolment and not enrolment.is_complete else set()
-    passed = passes_counted(user, outline, enrolment)
+    enrolment, lessons_done = current_enrolment_and_lessons(user, course.pk)
+    completed = lessons_done if enrolment and not enrolment.is_complete else set()
     return CourseState(
+        user=user,
         course=course,
         enrolment=enrolment,
         outline=outline,
         completed=frozenset(completed),
-        passed=frozenset(passed),
-        progress=course_progress(outline, completed, passed),
-        assessment_passed=outline.assessment
-        and enrolment is not None
-        and not enrolment.is_complete
-        and assessment_passed(enrolment),
         content=content,
     )
 
 
 def _lesson_rows(
-    lessons: Iterable[LessonRef], state: CourseState, pages: dict[int, Page]
+    lessons: Iterable[LessonRef], state: CourseState, links: Mapping[int, PageLink]
 ) -> list[dict[str, Any]]:
     return [
         {
-            "page": pages[lesson.id],
+            "page": links[lesson.id],
             "done": state.is_complete or lesson_complete(lesson, state.completed, state.passed),
         }
         for lesson in lessons
-        if lesson.id in pages
+        if lesson.id in links
     ]
 
 
 def course_view(*, user: User, course: CoursePage) -> dict[str, Any]:
-    state = course_state(user, course)
-    ids = [lesson.id for lesson in state.outline.lessons] + [m.id for m in state.outline.modules]
-    pages = {p.pk: p for p in Page.objects.filter(pk__in=ids)}
-    minutes = minutes_for([state.outline])[course.pk]
+    published = published_courses([course])[course.pk]
+    state = course_state(user, course, published=published)
     modules = []
     for module in state.outline.modules:
         done = state.is_complete or module_complete(module, state.completed, state.passed)
         modules.append(
             {
-                "page": pages[module.id],
-                "lessons": _lesson_rows(module.lessons, state, pages),
+                "page": published.links[module.id],
+                "lessons": _lesson_rows(module.lessons, state, published.links),
                 "done": done,
-                "minutes": minutes.get(module.id, 0),
+                "minutes": sum(published.minutes.get(lesson.id, 0) for lesson in module.lessons),
             }
         )
     # "About N minutes": the sum of the live lessons, not the course's old typed-in field.
     return {
         "state": state,
         "modules": modules,
-        "minutes": minutes[course.pk],
+        "minutes": sum(module["minutes"] for module in modules),
         "jurisdiction_label": Jurisdiction(state.jurisdiction).label if state.jurisdiction else "",
         "jurisdiction_unknown": jurisdiction_unknown_message()
         if state.outline.jurisdiction_unknown
@@ -336,17 +461,19 @@ def course_view(*, user: User, course: CoursePage) -> dict[str, Any]:
 
 def module_view(*, user: User, module: ModulePage) -> dict[str, Any]:
     course = page_parents(module)[0]
-    state = course_state(user, course)
+    published = published_courses([course])[course.pk]
+    state = course_state(user, course, published=published)
     outline_module = next((m for m in state.outline.modules if m.id == module.pk), None)
     lessons = outline_module.lessons if outline_module else ()
-    pages = {p.pk: p for p in Page.objects.filter(pk__in=[lesson.id for lesson in lessons])}
-    return {"state": state, "course": course, "lessons": _lesson_rows(lessons, state, pages)}
+    return {
+        "state": state,
+        "course": course,
+        "lessons": _lesson_rows(lessons, state, published.links),
+    }
 
 
 def _previewed_withheld(request: HttpRequest, lesson: LessonPage) -> set[int]:
     """In a "view as" preview: the placed scenarios not for the jurisdiction being viewed."""
-    from courses.blocks import request_jurisdiction
-
     jurisdiction = request_jurisdiction(request)
     ids = lesson.placed_scenario_ids()
     audiences = Scenario.objects.filter(pk__in=ids).values_list("pk", "audience") if ids else []
@@ -355,31 +482,54 @@ def _previewed_withheld(request: HttpRequest, lesson: LessonPage) -> set[int]:
 
 def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
     course, module = page_parents(lesson)
-    state = course_state(request.user, course)
+    published = published_courses([course])[course.pk]
+    state = course_state(request.user, course, published=published)
     preview = getattr(request, "is_preview", False)
-    if not preview and lesson.pk is not None:
-        # A view is a write (the start of the officer's time on the lesson); services import
-        # this module, hence the import here.
+    if (
+        not preview
+        and lesson.pk is not None
+        and not state.is_complete
+        and lesson.pk not in state.completed
+    ):
+        # A view is a write (the start of the officer's time on the lesson), until the lesson
+        # is complete in this run: then its time is recorded, and a completed course's
+        # lessons are practice. Services import this module, hence the import here.
         from courses.services import lesson_visit_record
 
         lesson_visit_record(user=request.user, lesson=lesson, enrolment=state.enrolment)
     checks = lesson_checks(request=request, lesson=lesson, state=state, preview=preview)
-    withheld = (
-        _previewed_withheld(request, lesson) if preview else withheld_scenarios(state, lesson.pk)
-    )
+    if preview:
+        withheld = _previewed_withheld(request, lesson)
+        placed = lesson.placed_scenario_ids()
+    else:
+        withheld = withheld_scenarios(state, lesson.pk)
+        placed = lesson.stored_scenario_ids()
     order = [ref.id for ref in state.outline.lessons]
     ref = next((r for r in state.outline.lessons if r.id == lesson.pk), None)
     position = order.index(lesson.pk) if lesson.pk in order else None
-    neighbours: dict[str, int | None] = {"previous": None, "next": None}
+    previous = next_ = None
     if position is not None:
-        neighbours["previous"] = order[position - 1] if position > 0 else None
-        neighbours["next"] = order[position + 1] if position + 1 < len(order) else None
-    pages = {p.pk: p for p in Page.objects.filter(pk__in=[i for i in neighbours.values() if i])}
+        previous = order[position - 1] if position > 0 else None
+        next_ = order[position + 1] if position + 1 < len(order) else None
     warning = lesson.content_warning()
+    # Authors previewing see the warning and the content together.
+    show_warning = (
+        warning is not None
+        and request.GET.get("warning") != "accepted"
+        and not getattr(request, "is_preview", False)
+    )
+    # Behind its content warning the lesson's body is not shown (nor read).
+    body, references = (
+        ([], []) if show_warning else lesson_body(request=request, lesson=lesson, withheld=withheld)
+    )
+    # The lesson's own scenarios, with the officer's attempts at them (and so which they have
+    # passed in this run: the course's other scenarios are not needed here).
+    here = [i for i in placed if i not in withheld]
+    attempts = attempts_by_scenario(user=request.user, scenario_ids=here) if here else {}
+    since = state.enrolment.passes_count_after if state.enrolment else None
+    passed = counted_passes(_last_passes(attempts), since)
     return {
-        "scenario_status": _scenario_status(
-            request.user, [i for i in lesson.placed_scenario_ids() if i not in withheld], state
-        ),
+        "scenario_status": _scenario_status(attempts, passed),
         # Scenarios placed in the lesson for other jurisdictions: not shown to this officer.
         "withheld_scenario_ids": withheld,
         # Authors and leads get links to see the lesson as an officer of each jurisdiction.
@@ -388,34 +538,130 @@ def lesson_view(*, request: HttpRequest, lesson: LessonPage) -> dict[str, Any]:
         "module": module,
         "state": state,
         "lesson_done": bool(ref)
-        and (state.is_complete or lesson_complete(ref, state.completed, state.passed)),
+        and (state.is_complete or lesson_complete(ref, state.completed, passed)),
         "marked_complete": lesson.pk in state.completed,
-        "unpassed_scenarios": unpassed_scenarios(ref, state.passed) if ref else (),
+        "unpassed_scenarios": unpassed_scenarios(ref, passed) if ref else (),
         **checks,
-        "previous_page": pages.get(neighbours["previous"] or 0),
-        "next_page": pages.get(neighbours["next"] or 0),
+        "previous_page": published.links.get(previous) if previous else None,
+        "next_page": published.links.get(next_) if next_ else None,
         "position": (position + 1) if position is not None else None,
         "lesson_count": len(order),
         "content_warning": warning,
+        # The body's blocks, without the withheld scenarios.
+        "body": body,
         # The lesson's sources, listed once at its end as numbered references: those for this
         # officer's jurisdiction (or the one previewed), like the switch blocks' text.
-        "references": lesson_references(lesson, request_jurisdiction(request)),
-        # Authors previewing see the warning and the content together.
-        "show_warning": warning is not None
-        and request.GET.get("warning") != "accepted"
-        and not getattr(request, "is_preview", False),
+        "references": references,
+        "show_warning": show_warning,
     }
+
+
+# --- The lesson body -------------------------------------------------------------------------
+
+# Blocks that look the same to every officer of a jurisdiction (the switch shows the
+# jurisdiction's text): rendered once and kept. Every other kind depends on the officer reading
+# it (a question: their answers and option order; a scenario: their attempts; local
+# information: their force's text) and is rendered for each request, as is any new kind until
+# it is added here.
+SHARED_BLOCKS = frozenset({"text", "image", "video", "key_message", "jurisdiction_switch"})
+# Blocks shown elsewhere than in the body: the warning before the lesson, the sources after it
+# (the sources are the same for every officer of a jurisdiction too).
+OUTSIDE_BODY_BLOCKS = frozenset({"content_warning", "citation"})
+
+
+def shared_blocks() -> frozenset[str]:
+    """SHARED_BLOCKS, less images when the media storage signs its links (S3 with query-string
+    authentication): such a link expires within hours, and a body is kept for a day."""
+    if getattr(default_storage, "querystring_auth", False):
+        return SHARED_BLOCKS - {"image"}
+    return SHARED_BLOCKS
+
+
+@dataclass(frozen=True)
+class BodyPart:
+    """One block of a lesson body as its page shows it: HTML rendered once for every officer
+    of a jurisdiction, or (`block`) a block rendered for this request."""
+
+    html: SafeString | None = None
+    block: Any = None
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    """What a lesson body looks like to every officer of one jurisdiction: each block in
+    order, as HTML or (an int) the position of a per-officer block to render for each request;
+    and the references listed at the end, as HTML. Kept in the shared cache."""
+
+    parts: tuple[str | int, ...]
+    references: tuple[str, ...]
 
 
 def lesson_references(lesson: LessonPage, jurisdiction: str | None) -> list[Any]:
     """The lesson's citation blocks for an officer of `jurisdiction`: every one listed for all,
     and those listed for their jurisdiction (a source of another's law is not shown to them)."""
     return [
-        block
-        for block in lesson.body
-        if block.block_type == "citation"
-        and audience_includes(block.value.get("audience"), jurisdiction)
+        lesson.body[index]
+        for index in lesson.block_positions("citation")
+        if audience_includes(lesson.body[index].value.get("audience"), jurisdiction)
     ]
+
+
+def _render_body(request: HttpRequest, lesson: LessonPage) -> RenderedBody:
+    """Render every block that looks the same to every officer of the request's jurisdiction
+    (the switch blocks show its text; the references listed are those for it). Only the
+    request, the page and the block are in the blocks' context: nothing of the officer."""
+    block_template = get_template("courses/_lesson_block.html")
+    reference_template = get_template("courses/_lesson_reference.html")
+    context = {"request": request, "page": lesson}
+    shared = shared_blocks()
+    parts: list[str | int] = []
+    for index, raw in enumerate(lesson.body.raw_data):
+        kind = raw["type"]
+        if kind in shared:
+            parts.append(str(block_template.render({**context, "block": lesson.body[index]})))
+        elif kind not in OUTSIDE_BODY_BLOCKS:
+            parts.append(index)
+    references = tuple(
+        str(reference_template.render({**context, "block": block}))
+        for block in lesson_references(lesson, request_jurisdiction(request))
+    )
+    return RenderedBody(parts=tuple(parts), references=references)
+
+
+def lesson_body(
+    *, request: HttpRequest, lesson: LessonPage, withheld: set[int]
+) -> tuple[list[BodyPart], list[SafeString]]:
+    """The lesson's body as its page shows it, and its references.
+
+    What is the same for every officer of a jurisdiction is rendered once per page revision
+    and jurisdiction and kept in the shared cache (courses.cache: a change of content makes
+    it unreachable); the officer's own blocks (all but SHARED_BLOCKS) are left to render for
+    this request. Previews (a draft, or "view as") are rendered each time, never kept."""
+    if getattr(request, "is_preview", False) or lesson.pk is None:
+        rendered = _render_body(request, lesson)
+    else:
+        key = ":".join(
+            [
+                str(lesson.pk),
+                str(lesson.live_revision_id),
+                request_jurisdiction(request) or "-",
+                get_language() or "-",
+            ]
+        )
+        rendered = content_cache.get_or_build(
+            "lesson-body", key, lambda: _render_body(request, lesson)
+        )
+    parts = []
+    for part in rendered.parts:
+        if isinstance(part, str):
+            parts.append(BodyPart(html=mark_safe(part)))  # noqa: S308 - rendered by our templates
+            continue
+        raw = lesson.body.raw_data[part]
+        if raw["type"] == "scenario" and (raw["value"] or {}).get("scenario") in withheld:
+            continue
+        parts.append(BodyPart(block=lesson.body[part]))
+    references = [mark_safe(html) for html in rendered.references]  # noqa: S308 - as above
+    return parts, references
 
 
 def withheld_scenarios(state: CourseState, lesson_id: int) -> set[int]:
@@ -427,20 +673,30 @@ def withheld_scenarios(state: CourseState, lesson_id: int) -> set[int]:
     return {s.id for s in lesson.scenarios if not audience_includes(s.audience, state.jurisdiction)}
 
 
+def _last_passes(attempts: Mapping[int, list[Attempt]]) -> dict[int, datetime]:
+    """When each scenario was last passed, from the officer's attempts at it (as
+    scenarios.selectors.last_passes reads it)."""
+    last: dict[int, datetime] = {}
+    for scenario_id, tries in attempts.items():
+        passes = [a.finished_at for a in tries if a.passed and a.finished_at is not None]
+        if passes:
+            last[scenario_id] = max(passes)
+    return last
+
+
 def _scenario_status(
-    user: User, scenario_ids: list[int], state: CourseState
+    attempts: Mapping[int, list[Attempt]], passed: set[int]
 ) -> dict[int, dict[str, Any]]:
-    """For each scenario in a lesson: the open attempt, the last finished one, passed or not."""
-    if not scenario_ids:
-        return {}
-    status: dict[int, dict[str, Any]] = {}
-    for scenario_id, attempts in attempts_by_scenario(user=user, scenario_ids=scenario_ids).items():
-        status[scenario_id] = {
-            "open": next((a for a in attempts if not a.is_finished), None),
-            "last_finished": next((a for a in attempts if a.is_finished), None),
-            "passed": scenario_id in state.passed,
+    """For each scenario in a lesson: the open attempt, the last finished one, passed or not
+    (`attempts`: the officer's, newest first)."""
+    return {
+        scenario_id: {
+            "open": next((a for a in tries if not a.is_finished), None),
+            "last_finished": next((a for a in tries if a.is_finished), None),
+            "passed": scenario_id in passed,
         }
-    return status
+        for scenario_id, tries in attempts.items()
+    }
 
 
 def enrolments_summary(user: User) -> dict[str, Any]:
@@ -566,9 +822,8 @@ def lesson_check_questions(lesson: LessonPage) -> tuple[CheckQuestion, ...]:
     """The lesson's check questions: block ids and option ids (ListBlock item ids) with which
     options are right and pinned, in authored order."""
     questions = []
-    for block in lesson.body:
-        if block.block_type != "question":
-            continue
+    for index in lesson.block_positions("question"):
+        block = lesson.body[index]
         options = tuple(
             CheckOption(
                 id=str(item.id),

@@ -296,11 +296,11 @@ def lesson_visit_record(*, user: User, lesson: LessonPage, enrolment: Enrolment 
     visit = LessonVisit.objects.filter(user=user, lesson=lesson).first()
     now = timezone.now()
     if visit is None:
-        try:
-            with transaction.atomic():
-                LessonVisit.objects.create(user=user, lesson=lesson, opened_at=now)
-        except IntegrityError:  # opened in a parallel request a moment ago
-            pass
+        # One statement, no savepoint: a visit made by a parallel request a moment ago stays
+        # (the unique constraint on officer and lesson turns this one into nothing).
+        LessonVisit.objects.bulk_create(
+            [LessonVisit(user=user, lesson=lesson, opened_at=now)], ignore_conflicts=True
+        )
         return
     refresher = (
         enrolment is not None

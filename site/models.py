@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db import models
@@ -11,6 +12,8 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.url_routing import RouteResult
+
+from courses import cache as content_cache
 
 
 class HomePage(Page):
@@ -37,11 +40,12 @@ class HomePage(Page):
         specific page): ten for a lesson. The page whose `url_path` is this page's plus the
         path is the page the walk would reach; like the walk, it must be live, and pages in
         between need not be. A page type with its own `route` (sub-page routes) still gets
-        the rest of the path through it: then the walk is used."""
+        the rest of the path through it: then the walk is used. The page itself usually comes
+        from the shared cache (`_page_at`), with no query."""
         if not path_components:
             return super().route(request, path_components)
         url_path = self.url_path + "/".join(path_components) + "/"
-        page = Page.objects.filter(url_path=url_path).specific().first()
+        page = _page_at(url_path)
         if page is None:
             # Perhaps a page whose own route takes the rest of the path: walk as Wagtail does.
             return super().route(request, path_components)
@@ -50,3 +54,14 @@ class HomePage(Page):
         if not page.live:
             raise Http404
         return RouteResult(page)
+
+
+def _page_at(url_path: str) -> Page | None:
+    """The page with this URL path, as its most specific type: from the shared cache (until
+    content changes: every publish, unpublish, move or rename saves a page, which replaces
+    the content version, courses.cache), else in two queries (its type, then the page). The
+    page is shared by the requests that read it, which must not change it."""
+    key = hashlib.sha256(url_path.encode()).hexdigest()
+    return content_cache.get_or_build(
+        "page", key, lambda: Page.objects.filter(url_path=url_path).specific().first()
+    )

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pathways.middleware.CachedSiteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "officers.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -156,6 +157,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# What is the same for every learner (course outlines, rendered lesson bodies, the site) is kept
+# in this cache (courses.cache) and dropped by a change of content. Only a cache every process
+# shares sees that change (the task worker and cron jobs publish too): on by default with
+# Redis, off with each process's own local-memory cache.
+PATHWAYS_CONTENT_CACHE = env_bool("PATHWAYS_CONTENT_CACHE", bool(REDIS_URL))
 
 # --- Background tasks: Django's Tasks API (django-tasks) with the database backend; a worker
 # runs them (`python manage.py db_worker`). PATHWAYS_TASKS_IMMEDIATE=1 runs them in-process.

@@ -17,6 +17,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# One process (the live server of browser tests runs in it too): its local-memory cache is
+# shared by every request, so tests run with the content cache as production does with Redis.
+PATHWAYS_CONTENT_CACHE = env_bool("PATHWAYS_CONTENT_CACHE", True)  # noqa: F405
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not the in-memory default: browser tests run a threaded live server, and an
