@@ -227,6 +227,11 @@ PATHWAYS_MAX_CSV_BYTES = env_int("PATHWAYS_MAX_CSV_BYTES", 5 * 1024 * 1024)
 # An officer import still previewing or applying after this long has lost its worker: the
 # person may start its preview again (officers.import_jobs).
 PATHWAYS_IMPORT_STALL_SECONDS = env_int("PATHWAYS_IMPORT_STALL_SECONDS", 15 * 60)
+# XLSX exports of more rows than this are written by the task worker, to storage, and
+# downloaded from "Your exports" (training.export_files); 0 sends every XLSX there. Written
+# files are deleted after PATHWAYS_EXPORT_FILE_HOURS (`manage.py purge_exports`, from cron).
+PATHWAYS_EXPORT_INLINE_ROWS = env_int("PATHWAYS_EXPORT_INLINE_ROWS", 2000)
+PATHWAYS_EXPORT_FILE_HOURS = env_int("PATHWAYS_EXPORT_FILE_HOURS", 24)
 # Public certificate checks allowed per client IP address per minute.
 PATHWAYS_VERIFY_RATE_PER_MINUTE = env_int("PATHWAYS_VERIFY_RATE_PER_MINUTE", 30)
 

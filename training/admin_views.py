@@ -1,26 +1,37 @@
-"""Training-lead views in the Wagtail admin: assign, matrix, lists, transcript, reminders.
+"""Training-lead views in the Wagtail admin: assign, matrix, lists, transcript, reminders, and
+the export files written in the background.
 
-Every view filters by the units the signed-in lead leads; exports stream and are logged.
+Every view filters by the units the signed-in lead leads; exports stream and are logged. A long
+XLSX is written by a background task (training.export_files), which rebuilds the same view for
+the same person and query string (`export_file_write`): the list's rules live only here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlencode
 
 import django_filters
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.db.models import F, Q, QuerySet
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+)
 from django.shortcuts import get_object_or_404, redirect
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
@@ -39,16 +50,34 @@ from officers.selectors import (
 )
 from scenarios.models import Attempt
 from training.assignments import assignment_rule_create
-from training.exports import CellSafeExport, stream_csv, xlsx_file, xlsx_response
+from training.export_files import (
+    REFRESH_SECONDS,
+    export_file_is_stale,
+    export_file_request,
+    export_files_of,
+    export_fits_inline,
+    export_inline_rows,
+)
+from training.exports import (
+    CellSafeExport,
+    Counted,
+    stream_csv,
+    xlsx_file,
+    xlsx_response,
+    xlsx_write,
+)
 from training.filters import OverdueFilterSet, certificate_filterset
 from training.forms import AssignForm
 from training.matrix import (
+    DEFAULT_OFFICER_ORDERING,
+    OFFICER_ORDERINGS,
     OFFICERS_PER_PAGE,
     completion_matrix,
     lesson_time_report,
-    matrix_csv_rows,
+    matrix_export_rows,
+    matrix_export_size,
 )
-from training.models import OFFICER_UNIT_PATH, Assignment, ExportLog, Reminder
+from training.models import OFFICER_UNIT_PATH, Assignment, ExportFile, ExportLog, Reminder
 
 VIEW_PERMISSION = "training.view_assignment"
 
@@ -63,6 +92,54 @@ def log_export(request: HttpRequest, what: str, export_format: str) -> None:
     ExportLog.objects.create(user=request.user, what=what, format=export_format, filters=filters)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def export_format_refused(export_format: str) -> HttpResponse:
+    """An `?export=` that is neither csv nor xlsx: said plainly (a hand-edited address)."""
+    return HttpResponseBadRequest(
+        _("Exports are offered as CSV or XLSX (export=csv or export=xlsx), not “%(format)s”.")
+        % {"format": export_format[:20]},
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def export_in_background(request: HttpRequest, *, what: str, filename: str) -> HttpResponse:
+    """Record an XLSX export for the task to write, and send the person to its page."""
+    log_export(request, what, "xlsx")
+    try:
+        export = export_file_request(
+            user=request.user, what=what, filename=f"{filename}.xlsx", query=request.GET
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("training_my_exports")
+    return redirect("training_export_file", token=export.token)
+
+
+class SortableMixin:
+    """Orderings for a Wagtail listing whose columns have a `sort_key`: Wagtail accepts only
+    those keys (anything else in `?ordering=` is the default order, never an error); here a key
+    may stand for several fields (`sort_fields`), empty values sort last in either direction on
+    every database, and the primary key ends every ordering, so that pages neither repeat nor
+    skip a row and an export comes in the order shown."""
+
+    sort_fields: dict[str, tuple[str, ...]] = {}
+    ordering: str | None
+
+    def order_queryset(self, queryset: QuerySet) -> QuerySet:
+        if not self.ordering:
+            return super().order_queryset(queryset)  # type: ignore[misc]
+        key, descending = self.ordering.removeprefix("-"), self.ordering.startswith("-")
+        order = [
+            F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+            for name in self.sort_fields.get(key, (key,))
+        ]
+        return queryset.order_by(*order, "-pk" if descending else "pk")
+
+
 class LeadViewMixin:
     permission = VIEW_PERMISSION
     request: HttpRequest
@@ -73,12 +150,14 @@ class LeadViewMixin:
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
-class TrainingIndexView(LeadViewMixin, CellSafeExport, IndexView):
-    """A scoped, filterable, exportable list (Wagtail's spreadsheet export, every cell safe)."""
+class TrainingIndexView(LeadViewMixin, SortableMixin, CellSafeExport, IndexView):
+    """A scoped, filterable, sortable, exportable list (Wagtail's spreadsheet export, every cell
+    safe). A long XLSX is written by the background task (`export_file_write`)."""
 
     scope_field = OFFICER_UNIT_PATH
     export_name = "list"
     paginate_by = 50
+    sort_fields = {"officer": ("user__last_name", "user__first_name")}
 
     def get_base_queryset(self) -> QuerySet:
         return super().get_base_queryset().filter(_scope(self.request, self.scope_field))
@@ -90,10 +169,26 @@ class TrainingIndexView(LeadViewMixin, CellSafeExport, IndexView):
         """An export goes straight from the filtered, ordered queryset to the file. Wagtail
         builds the listing's context first, whose `len()` of an unpaginated list loads every
         row into memory before the first byte (tens of seconds and hundreds of MB for a
-        force's overdue list)."""
+        force's overdue list). An XLSX longer than `export_inline_rows()` is left to the
+        background task."""
+        export_format = request.GET.get("export")
+        if export_format and export_format not in self.FORMATS:
+            return export_format_refused(export_format)
         if self.is_export:
-            return self.as_spreadsheet(self.get_queryset(), request.GET["export"])
+            queryset = self.get_queryset()
+            if export_format == self.FORMAT_XLSX and not export_fits_inline(queryset):
+                return export_in_background(
+                    request, what=self.export_name, filename=self.get_filename()
+                )
+            return self.as_spreadsheet(queryset, export_format)
         return super().get(request, *args, **kwargs)
+
+    def write_export_file(self, output: IO[bytes]) -> int:
+        """The XLSX the request would have written, to `output` (the background task's
+        work); returns the number of rows."""
+        rows = Counted(self.get_queryset().iterator(chunk_size=2000))
+        self.write_xlsx(rows, output)
+        return rows.count
 
     def stream_csv(self, queryset: QuerySet) -> Any:
         return super().stream_csv(queryset.iterator(chunk_size=2000))
@@ -123,11 +218,11 @@ class OverdueView(TrainingIndexView):
     index_url_name = "training_overdue"
     index_results_url_name = "training_overdue_results"
     columns_fields = ["user", "course", "due_on", "started_at"]
-    list_export = ["user.email", "user.get_full_name", "course.title", "due_on", "started_at"]
+    list_export = ["user.email", "user.get_full_name", "course_title", "due_on", "started_at"]
     export_headings = {
         "user.email": "Email",
         "user.get_full_name": "Name",
-        "course.title": "Course",
+        "course_title": "Course",
         "due_on": "Due on",
         "started_at": "Started",
     }
@@ -140,17 +235,20 @@ class OverdueView(TrainingIndexView):
             .get_base_queryset()
             .applying()
             .filter(current=True, completed_at__isnull=True, due_on__lt=today)
-            .select_related("user", "course")
+            # The course's title, not the course: a page is costly to build, once per row of
+            # an export of hundreds of thousands.
+            .select_related("user")
+            .annotate(course_title=F("course__title"))
         )
 
     @property
     def columns(self) -> list[Any]:
         return [
-            Column("user", label=_("Officer"), accessor="user"),
-            Column("email", label=_("Email"), accessor="user.email"),
-            Column("course", label=_("Course"), accessor="course"),
-            DateColumn("due_on", label=_("Due on")),
-            DateColumn("started_at", label=_("Started")),
+            Column("user", label=_("Officer"), accessor="user", sort_key="officer"),
+            Column("email", label=_("Email"), accessor="user.email", sort_key="user__email"),
+            Column("course", label=_("Course"), accessor="course_title", sort_key="course_title"),
+            DateColumn("due_on", label=_("Due on"), sort_key="due_on"),
+            DateColumn("started_at", label=_("Started"), sort_key="started_at"),
         ]
 
 
@@ -176,6 +274,7 @@ class CertificateListView(TrainingIndexView):
         "expires_on": "Expires",
         "state_label": "Status",
     }
+    default_ordering = "expires_on"
 
     def certificates(self) -> QuerySet:
         """The certificates this list is about, before scope and filters."""
@@ -183,19 +282,18 @@ class CertificateListView(TrainingIndexView):
 
     def get_base_queryset(self) -> QuerySet:
         return (
-            self.certificates()
-            .filter(_scope(self.request, self.scope_field))
-            .select_related("user", "course")
-            .order_by("expires_on")
+            # Every column is the certificate's own (names and title are kept on it).
+            self.certificates().filter(_scope(self.request, self.scope_field))
         )
 
     @property
     def columns(self) -> list[Any]:
         return [
-            Column("number", label=_("Number")),
-            Column("officer_name", label=_("Officer")),
-            Column("course_title", label=_("Course")),
-            DateColumn("expires_on", label=_("Expires")),
+            Column("number", label=_("Number"), sort_key="number"),
+            Column("officer_name", label=_("Officer"), sort_key="officer_name"),
+            Column("service_number", label=_("Service number"), sort_key="service_number"),
+            Column("course_title", label=_("Course"), sort_key="course_title"),
+            DateColumn("expires_on", label=_("Expires"), sort_key="expires_on"),
             Column("state_label", label=_("Status")),
         ]
 
@@ -286,6 +384,8 @@ class RemindersView(TrainingIndexView):
     filterset_class = FilterSet
     list_export = ["user.email", "kind", "subject", "sent_at", "delivery_status", "delivery_error"]
     export_headings = {"delivery_status": "Status", "delivery_error": "Error"}
+    default_ordering = "-sent_at"
+    sort_fields = {**TrainingIndexView.sort_fields, "status": ("outgoing_email__status",)}
 
     def get_base_queryset(self) -> QuerySet:
         return super().get_base_queryset().select_related("user", "outgoing_email")
@@ -293,17 +393,17 @@ class RemindersView(TrainingIndexView):
     @property
     def columns(self) -> list[Any]:
         return [
-            Column("user", label=_("Officer"), accessor="user"),
-            Column("email", label=_("Email"), accessor="user.email"),
-            Column("kind", label=_("Reminder"), accessor="get_kind_display"),
-            Column("subject", label=_("Subject")),
-            DateColumn("sent_at", label=_("Queued")),
-            Column("status", label=_("Status"), accessor="delivery_status"),
+            Column("user", label=_("Officer"), accessor="user", sort_key="officer"),
+            Column("email", label=_("Email"), accessor="user.email", sort_key="user__email"),
+            Column("kind", label=_("Reminder"), accessor="get_kind_display", sort_key="kind"),
+            Column("subject", label=_("Subject"), sort_key="subject"),
+            DateColumn("sent_at", label=_("Queued"), sort_key="sent_at"),
+            Column("status", label=_("Status"), accessor="delivery_status", sort_key="status"),
             Column("error", label=_("Error"), accessor="delivery_error"),
         ]
 
 
-class ExportLogView(LeadViewMixin, IndexView):
+class ExportLogView(LeadViewMixin, SortableMixin, IndexView):
     model = ExportLog
     page_title = gettext_lazy("Exports")
     header_icon = "download"
@@ -311,14 +411,16 @@ class ExportLogView(LeadViewMixin, IndexView):
     index_url_name = "training_exports"
     index_results_url_name = "training_exports_results"
     paginate_by = 50
+    default_ordering = "-created_at"
+    sort_fields = {"user": ("user__last_name", "user__first_name", "user__email")}
 
     @property
     def columns(self) -> list[Any]:
         return [
-            Column("user", label=_("Who"), accessor="user"),
-            Column("what", label=_("What")),
-            Column("format", label=_("Format")),
-            DateColumn("created_at", label=_("When")),
+            Column("user", label=_("Who"), accessor="user", sort_key="user"),
+            Column("what", label=_("What"), sort_key="what"),
+            Column("format", label=_("Format"), sort_key="format"),
+            DateColumn("created_at", label=_("When"), sort_key="created_at"),
         ]
 
 
@@ -326,40 +428,68 @@ class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
     template_name = "training/admin/matrix.html"
     page_title = gettext_lazy("Completion matrix")
     header_icon = "table"
+    export_name = "matrix"
+    index_url_name = "training_matrix"
+    per_page = OFFICERS_PER_PAGE  # a team's officers on a page
+
+    def requested_unit(self) -> Unit | None:
+        """The unit of `?unit=` (Http404 for an id of no unit); None for none, or for a value
+        that is not an id (`get` sends that back to the top)."""
+        unit_id = parse_id(self.request.GET.get("unit") or None)
+        return get_object_or_404(Unit, pk=unit_id) if unit_id is not None else None
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        unit = None
-        if request.GET.get("unit"):
-            unit_id = parse_id(request.GET["unit"])
-            unit = get_object_or_404(Unit, pk=unit_id) if unit_id is not None else None
-            if unit is None:
-                return redirect("training_matrix")
         export = request.GET.get("export")
-        exporting = export in ("csv", "xlsx")
-        # A team's officers a page at a time on screen; every one of them in an export.
+        if export and export not in EXPORT_FORMATS:
+            return export_format_refused(export)
+        unit = self.requested_unit()
+        if unit is None and request.GET.get("unit"):
+            return redirect("training_matrix")
+        ordering = request.GET.get("ordering")
+        if export:
+            # A unit's name is user text: only its slug reaches the Content-Disposition header.
+            name = "pathways-matrix" + (f"-{slugify(unit.name)[:60]}" if unit else "")
+            # Either call is a 404 for a unit not the lead's, before anything is logged or queued.
+            limit = export_inline_rows()
+            if (
+                export == "xlsx"
+                and matrix_export_size(request.user, unit=unit, limit=limit) > limit
+            ):
+                return export_in_background(request, what=self.export_name, filename=name)
+            rows = matrix_export_rows(request.user, unit=unit, ordering=ordering)
+            log_export(request, self.export_name, export)
+            return stream_csv(rows, name) if export == "csv" else xlsx_file(rows, name)
+        # A team's officers a page at a time.
         self.matrix = completion_matrix(
             request.user,
             unit=unit,
             page=request.GET.get("page"),
-            per_page=None if exporting else OFFICERS_PER_PAGE,
+            per_page=self.per_page,
+            ordering=ordering,
         )
-        if exporting:
-            log_export(request, "matrix", export)
-            # A unit's name is user text: only its slug reaches the Content-Disposition header.
-            name = "pathways-matrix" + (f"-{slugify(unit.name)[:60]}" if unit else "")
-            rows = matrix_csv_rows(self.matrix)
-            return stream_csv(rows, name) if export == "csv" else xlsx_file(rows, name)
         return super().get(request, *args, **kwargs)
+
+    def write_export_file(self, output: IO[bytes]) -> int:
+        """The XLSX the request would have written, to `output` (the background task's
+        work); returns the number of rows."""
+        rows = matrix_export_rows(
+            self.request.user,
+            unit=self.requested_unit(),
+            ordering=self.request.GET.get("ordering"),
+        )
+        return xlsx_write(rows, output)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["matrix"] = self.matrix
         params = self.request.GET.copy()
-        params.pop("page", None)  # an export is of the whole team
-        for fmt in ("csv", "xlsx"):
+        params.pop("page", None)  # an export is of the whole team, in the order shown
+        for fmt in EXPORT_FORMATS:
             params["export"] = fmt
             context[f"{fmt}_url"] = f"{self.request.path}?{params.urlencode()}"
         page = self.matrix.officer_page
+        if page is not None:
+            context["sort_links"] = self.sort_links()
         if page is not None and page.paginator.num_pages > 1:
             links = self.request.GET.copy()
             links.pop("export", None)
@@ -371,6 +501,38 @@ class MatrixView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
                     links["page"] = number
                     context[name] = f"{self.request.path}?{links.urlencode()}"
         return context
+
+    # The direction a sort starts in: the most overdue first, the least complete first.
+    FIRST_DIRECTION = {"overdue": "-"}
+
+    def sort_links(self) -> list[dict[str, Any]]:
+        """A link per way of sorting a team's officers (from the first page); the current one
+        reverses it."""
+        current = self.matrix.ordering
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        params.pop("export", None)
+        links = []
+        for key, label in OFFICER_ORDERINGS.items():
+            active = current.removeprefix("-") == key
+            descending = current.startswith("-")
+            if active:
+                ordering = key if descending else f"-{key}"
+            else:
+                ordering = self.FIRST_DIRECTION.get(key, "") + key
+            if ordering == DEFAULT_OFFICER_ORDERING:
+                params.pop("ordering", None)
+            else:
+                params["ordering"] = ordering
+            links.append(
+                {
+                    "label": label,
+                    "url": f"{self.request.path}?{params.urlencode()}",
+                    "active": active,
+                    "descending": active and descending,
+                }
+            )
+        return links
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
@@ -468,6 +630,135 @@ class AssignView(LeadViewMixin, WagtailAdminTemplateMixin, FormView):
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+# --- Export files ----------------------------------------------------------------------------
+
+# The lists that may be exported in the background, by the name their exports are logged under.
+EXPORT_VIEWS: dict[str, type[TrainingIndexView] | type[MatrixView]] = {
+    view.export_name: view
+    for view in (MatrixView, OverdueView, ExpiringView, ExpiredView, RevokedView, RemindersView)
+}
+
+
+def export_list_url(export: ExportFile) -> str:
+    """The list an export was made from, with its filters and sort: where to try again."""
+    view = EXPORT_VIEWS.get(export.what)
+    if view is None:
+        return reverse("training_matrix")
+    query = urlencode(export.params, doseq=True)
+    return reverse(view.index_url_name) + (f"?{query}" if query else "")
+
+
+def export_title(export: ExportFile) -> str:
+    view = EXPORT_VIEWS.get(export.what)
+    return str(view.page_title) if view is not None else export.what
+
+
+def export_file_write(export: ExportFile, output: IO[bytes]) -> int:
+    """Write `export` as its view would have inside the request: the view is rebuilt from a GET
+    of the same address and query string, for the same person, so that the rows, their scope
+    (the person's units as the unit tree is now), filters and sort are the list's own. Raises
+    PermissionDenied if the person may no longer see such lists, Http404 for a unit no longer
+    theirs."""
+    view_class = EXPORT_VIEWS.get(export.what)
+    if view_class is None:
+        raise Http404("No such list.")
+    request = RequestFactory().get(
+        reverse(view_class.index_url_name), {**export.params, "export": export.format}
+    )
+    request.user = export.user
+    if not export.user.is_active or not export.user.has_perm(view_class.permission):
+        raise PermissionDenied
+    view = view_class()
+    view.setup(request)
+    return view.write_export_file(output)
+
+
+class MyExportsView(LeadViewMixin, SortableMixin, IndexView):
+    """Your exports: the signed-in person's own export files, until they expire."""
+
+    model = ExportFile
+    page_title = gettext_lazy("Your exports")
+    header_icon = "download"
+    index_url_name = "training_my_exports"
+    index_results_url_name = "training_my_exports_results"
+    paginate_by = 50
+    default_ordering = "-created_at"
+    # Wagtail's check of the model's permissions is replaced by the lead's (LeadViewMixin):
+    # nobody is given permissions on export files; each sees their own.
+    any_permission_required = None
+
+    def get_base_queryset(self) -> QuerySet:
+        return export_files_of(self.request.user)
+
+    @property
+    def columns(self) -> list[Any]:
+        return [
+            TitleColumn(
+                "what",
+                label=_("List"),
+                accessor=export_title,
+                get_url=lambda export: reverse("training_export_file", args=[export.token]),
+                sort_key="what",
+            ),
+            Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
+            Column("rows", label=_("Rows"), sort_key="rows"),
+            DateColumn("created_at", label=_("Asked"), sort_key="created_at"),
+            DateColumn("expires_at", label=_("Deleted after"), sort_key="expires_at"),
+        ]
+
+    def get_page_subtitle(self) -> str:
+        return _("Kept for you alone, until they are deleted")
+
+
+class ExportFileView(LeadViewMixin, WagtailAdminTemplateMixin, TemplateView):
+    """One export file: being prepared (the page looks again every few seconds, with no
+    JavaScript), ready to download, or failed and why. Only the person who asked sees it:
+    anyone else, whatever their role, gets a 404."""
+
+    template_name = "training/admin/export_file.html"
+    page_title = gettext_lazy("Your export")
+    header_icon = "download"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        export = get_object_or_404(export_files_of(self.request.user), token=kwargs["token"])
+        stale = export_file_is_stale(export)
+        context.update(
+            export=export,
+            title=export_title(export),
+            list_url=export_list_url(export),
+            stale=stale,
+            waiting=export.is_open and not stale,
+            refresh_seconds=REFRESH_SECONDS,
+        )
+        return context
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("training_my_exports"), "label": _("Your exports")},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+
+class ExportFileDownloadView(LeadViewMixin, View):
+    """The file, from storage through Pathways (never a public address), to its owner only."""
+
+    def get(self, request: HttpRequest, token: Any) -> HttpResponse:
+        export = get_object_or_404(export_files_of(request.user), token=token)
+        if export.status != ExportFile.Status.READY or not export.file:
+            return redirect("training_export_file", token=export.token)
+        try:
+            handle = export.file.open("rb")
+        except OSError as exc:  # gone from storage before its time
+            raise Http404("The file is no longer there.") from exc
+        response = FileResponse(
+            handle, as_attachment=True, filename=export.filename, content_type=XLSX
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 def header_buttons() -> list[Button]:

@@ -85,6 +85,19 @@ class Echo:
         return value
 
 
+class Counted:
+    """Iterates over `items`, counting them as they go by (the rows an export wrote)."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
 def stream_csv(rows: Iterable[Iterable[object]], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(Echo())
     response = StreamingHttpResponse(
@@ -123,14 +136,21 @@ def xlsx_cells(sheet: WriteOnlyWorksheet, row: Iterable[object]) -> Iterator[Wri
         yield cell
 
 
-def xlsx_file(rows: Iterable[Iterable[object]], filename: str) -> FileResponse:
+def xlsx_write(rows: Iterable[Iterable[object]], output: IO[bytes]) -> int:
+    """Write `rows` (the first is the heading) as a workbook to `output` in openpyxl's
+    write-only mode, which keeps no row in memory once it is written; returns the number of
+    rows after the heading."""
     from openpyxl import Workbook
 
-    def write(output: IO[bytes]) -> None:
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title="Sheet1")
-        for row in rows:
-            sheet.append(xlsx_cells(sheet, row))
-        workbook.save(output)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="Sheet1")
+    written = 0
+    for row in rows:
+        sheet.append(xlsx_cells(sheet, row))
+        written += 1
+    workbook.save(output)
+    return max(written - 1, 0)
 
-    return xlsx_response(write, filename)
+
+def xlsx_file(rows: Iterable[Iterable[object]], filename: str) -> FileResponse:
+    return xlsx_response(lambda output: xlsx_write(rows, output), filename)

@@ -15,7 +15,8 @@ to the same paths, which now resolve to this view.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,7 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from wagtail.admin.auth import require_admin_access
@@ -37,7 +38,7 @@ from courses.models import LocalInformation
 from officers.models import Invitation, OfficerProfile, Unit, User
 from officers.selectors import led_unit_paths, officers_visible_to, subtree_q, units_visible_to
 from training.admin_views import log_export
-from training.exports import CellSafeExport
+from training.exports import CellSafeExport, xlsx_response
 from training.models import OFFICER_UNIT_PATH, Assignment, AssignmentRule
 
 # What a user may see of each model that carries officer data: a queryset of the objects in
@@ -187,6 +188,27 @@ class SiteHistoryView(CellSafeExport, LogEntriesView):
             sub_queryset = self.filter_queryset(sub_queryset).order_by()
             queryset = sub_queryset if queryset is None else queryset.union(sub_queryset, all=True)
         return queryset.order_by("-timestamp")
+
+    # Log entries read and decorated at once by an export: the export holds this many.
+    EXPORT_CHUNK = 2000
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """An export reads the log from a server-side cursor and decorates it a chunk at a
+        time. Wagtail's report decorates the whole unpaginated log at once, in memory, before
+        the first byte."""
+        if self.is_export:
+            entries = self.decorated_in_chunks(self.get_filtered_queryset())
+            return self.as_spreadsheet(entries, request.GET["export"])
+        return super().get(request, *args, **kwargs)
+
+    def decorated_in_chunks(self, queryset: QuerySet) -> Iterator[Any]:
+        rows = queryset.iterator(chunk_size=self.EXPORT_CHUNK)
+        while chunk := list(islice(rows, self.EXPORT_CHUNK)):
+            yield from self.decorate_paginated_queryset(chunk)
+
+    def write_xlsx_response(self, queryset: Any) -> FileResponse:
+        """Written to a temporary file on disk, not in memory (training.exports)."""
+        return xlsx_response(lambda output: self.write_xlsx(queryset, output), self.get_filename())
 
     def as_spreadsheet(self, queryset: Any, spreadsheet_format: str) -> HttpResponse:
         log_export(self.request, "site_history", spreadsheet_format)

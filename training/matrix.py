@@ -5,17 +5,20 @@ Every function takes the person asking and only ever returns what is in their un
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from statistics import median
 from typing import Any
 
 from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.db.models.functions import Substr
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
 from certificates.models import Certificate
@@ -80,10 +83,72 @@ class Matrix:
     totals: Row
     # A team's officers come a page at a time (`rows` is the page; `totals` the whole team).
     officer_page: DjangoPage | None = None
+    # How a team's officers are sorted (`OFFICER_ORDERINGS`, "-" first for the reverse).
+    ordering: str = "name"
 
 
 # Officers shown per page of a team's matrix: a team of thousands is never one page.
 OFFICERS_PER_PAGE = 100
+
+# How a team's officers may be sorted: the `ordering` value (a leading "-" reverses it) and
+# its label. Courses complete and overdue count the courses shown (live ones) that apply to
+# the officer, as the cells do; ties are broken by name, then by record.
+OFFICER_ORDERINGS: dict[str, Any] = {
+    "name": _("Name"),
+    "service_number": _("Service number"),
+    "complete": _("Courses complete"),
+    "overdue": _("Courses overdue"),
+}
+DEFAULT_OFFICER_ORDERING = "name"
+
+# Officers counted at once in a team's export: the export holds this many in memory, whatever
+# the team's size.
+EXPORT_CHUNK = 500
+
+
+def officer_ordering(value: object) -> str:
+    """`value` if it names a sort of a team's officers (`OFFICER_ORDERINGS`, optionally after
+    "-"), else the default: anything that arrives in a query string, never an error."""
+    if isinstance(value, str) and value.removeprefix("-") in OFFICER_ORDERINGS:
+        return value
+    return DEFAULT_OFFICER_ORDERING
+
+
+def _officer_courses(condition: Q) -> Coalesce:
+    """How many of the officer's current assignments of a live course that applies to them
+    meet `condition`: a subquery per officer, for sorting."""
+    counted = (
+        Assignment.objects.applying()
+        .filter(condition, user_id=OuterRef("user_id"), current=True, course__live=True)
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def team_officers(unit: Unit, *, ordering: str, today: date) -> QuerySet[OfficerProfile]:
+    """The officers placed on `unit`, in the order `ordering` names (see `officer_ordering`),
+    always a total order (so that pages neither repeat nor skip an officer)."""
+    ordering = officer_ordering(ordering)
+    key, descending = ordering.removeprefix("-"), ordering.startswith("-")
+    profiles = OfficerProfile.objects.filter(unit=unit).select_related("user", "force")
+    name = ["user__last_name", "user__first_name"]
+    if key == "complete":
+        profiles = profiles.annotate(sort_count=_officer_courses(Q(completed_at__isnull=False)))
+        keys, rest = ["sort_count"], name
+    elif key == "overdue":
+        overdue = Q(completed_at__isnull=True, due_on__lt=today)
+        profiles = profiles.annotate(sort_count=_officer_courses(overdue))
+        keys, rest = ["sort_count"], name
+    elif key == "service_number":
+        keys, rest = ["service_number"], name
+    else:
+        keys, rest = name, []
+    order = [F(k).desc() if descending else F(k).asc() for k in keys]
+    order += [F(k).asc() for k in rest]
+    return profiles.order_by(*order, "-pk" if descending else "pk")
 
 
 COUNTED = ("total", "complete", "overdue", "in_progress", "not_started")
@@ -118,11 +183,14 @@ def completion_matrix(
     today: date | None = None,
     page: object = 1,
     per_page: int | None = OFFICERS_PER_PAGE,
+    ordering: object = None,
 ) -> Matrix:
     """The matrix of the units `user` leads (or of `unit`, one of them): a row per child unit,
     or for a team, a row per officer, `per_page` at a time (`page`: any value; one that is not a
-    number is the first page, one out of range the last); None: every officer (the exports)."""
+    number is the first page, one out of range the last); None: every officer. A team's officers
+    are sorted by `ordering` (`officer_ordering`: any value, an unknown one is by name)."""
     today = today or timezone.localdate()
+    ordering = officer_ordering(ordering)
     if unit is not None and not user_can_manage_unit(user, unit):
         raise Http404("Not one of your units.")
     courses = list(CoursePage.objects.live().order_by("title"))
@@ -130,11 +198,7 @@ def completion_matrix(
     rows: list[Row] = []
     officer_page = None
     if leaf and unit is not None:
-        profiles = (
-            OfficerProfile.objects.filter(unit=unit)
-            .select_related("user", "force")
-            .order_by("user__last_name", "user__first_name", "pk")
-        )
+        profiles = team_officers(unit, ordering=ordering, today=today)
         if per_page is not None:
             officer_page = Paginator(profiles, per_page).get_page(page)
             profiles = officer_page.object_list
@@ -185,6 +249,7 @@ def completion_matrix(
         rows=rows,
         totals=totals,
         officer_page=officer_page,
+        ordering=ordering,
     )
 
 
@@ -261,44 +326,90 @@ def _officer_rows(
 JURISDICTION_UNKNOWN_NOTE = "Jurisdiction not set: cannot complete"
 
 
+MATRIX_HEADING = [
+    "Unit or officer",
+    "Course",
+    "Assigned",
+    "Complete",
+    "In progress",
+    "Not started",
+    "Overdue",
+    "Expiring",
+    "Percent complete",
+    "Lessons done",
+    "Lessons required",
+    "Note",
+]
+
+
+def _matrix_lines(rows: list[Row], courses: list[CoursePage]) -> Iterator[list[object]]:
+    for row in rows:
+        for course in courses:
+            c = row.cells.get(course.pk, Cell())
+            yield [
+                row.label,
+                course.title,
+                c.total,
+                c.complete,
+                c.in_progress,
+                c.not_started,
+                c.overdue,
+                c.expiring,
+                c.percent,
+                "" if c.lessons_done is None else c.lessons_done,
+                "" if c.lessons_total is None else c.lessons_total,
+                JURISDICTION_UNKNOWN_NOTE if c.jurisdiction_unknown else "",
+            ]
+
+
 def matrix_csv_rows(matrix: Matrix) -> list[list[object]]:
     """The matrix flattened for CSV/XLSX: one line per row and course."""
-    lines: list[list[object]] = [
-        [
-            "Unit or officer",
-            "Course",
-            "Assigned",
-            "Complete",
-            "In progress",
-            "Not started",
-            "Overdue",
-            "Expiring",
-            "Percent complete",
-            "Lessons done",
-            "Lessons required",
-            "Note",
-        ]
-    ]
-    for row in [*matrix.rows, matrix.totals]:
-        for course in matrix.courses:
-            c = row.cells.get(course.pk, Cell())
-            lines.append(
-                [
-                    row.label,
-                    course.title,
-                    c.total,
-                    c.complete,
-                    c.in_progress,
-                    c.not_started,
-                    c.overdue,
-                    c.expiring,
-                    c.percent,
-                    "" if c.lessons_done is None else c.lessons_done,
-                    "" if c.lessons_total is None else c.lessons_total,
-                    JURISDICTION_UNKNOWN_NOTE if c.jurisdiction_unknown else "",
-                ]
-            )
-    return lines
+    return [MATRIX_HEADING, *_matrix_lines([*matrix.rows, matrix.totals], matrix.courses)]
+
+
+def matrix_export_rows(
+    user: User,
+    *,
+    unit: Unit | None = None,
+    ordering: object = None,
+    today: date | None = None,
+    chunk_size: int = EXPORT_CHUNK,
+) -> Iterator[list[object]]:
+    """The matrix as `matrix_csv_rows` flattens it, for an export. A team's officers are read
+    from a server-side cursor (`iterator()` on PostgreSQL) and counted `chunk_size` at a time,
+    so that a team of any size is exported in the same memory; the "All" row comes last.
+    Checks `unit` before returning (Http404), so that an export never fails half-way."""
+    today = today or timezone.localdate()
+    if unit is not None and not user_can_manage_unit(user, unit):
+        raise Http404("Not one of your units.")
+    if unit is None or unit.get_children_count():
+        return iter(matrix_csv_rows(completion_matrix(user, unit=unit, today=today, per_page=None)))
+    return _team_export_rows(unit, officer_ordering(ordering), today, chunk_size)
+
+
+def matrix_export_size(user: User, *, unit: Unit | None, limit: int) -> int:
+    """About how many lines an export of the matrix would have (rows times live courses), a
+    team's officers counted only up to `limit` (a LIMIT in the query, never the whole team).
+    Http404 for a unit that is not the user's."""
+    if unit is not None and not user_can_manage_unit(user, unit):
+        raise Http404("Not one of your units.")
+    courses = CoursePage.objects.live().count()
+    if unit is not None and not unit.get_children_count():
+        officers = OfficerProfile.objects.filter(unit=unit)[: limit + 1].count()
+        return (officers + 1) * courses
+    units, _leaf = _row_units(user, unit)
+    return (len(units) + 2) * courses
+
+
+def _team_export_rows(
+    unit: Unit, ordering: str, today: date, chunk_size: int
+) -> Iterator[list[object]]:
+    courses = list(CoursePage.objects.live().order_by("title"))
+    yield MATRIX_HEADING
+    officers = team_officers(unit, ordering=ordering, today=today).iterator(chunk_size=chunk_size)
+    while chunk := list(islice(officers, chunk_size)):
+        yield from _matrix_lines(_officer_rows(unit, today, courses, chunk), courses)
+    yield from _matrix_lines([_unit_totals(unit, today, courses)], courses)
 
 
 # --- Time on lessons ----------------------------------------------------------------------

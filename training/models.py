@@ -1,7 +1,9 @@
 """What training leads ask for and what Pathways did about it: assignment rules, assignments,
-reminders and the export log."""
+reminders, the export log and the export files written in the background."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -223,3 +225,52 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.what}.{self.format} by {self.user} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ExportFile(models.Model):
+    """A spreadsheet too large to write inside a request: asked for by one person, written by
+    a background task (training.tasks.build_export_file) to default storage under a random
+    name, and downloaded only by that person, through Pathways, until it expires."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    what = models.CharField(_("list"), max_length=100)
+    format = models.CharField(_("format"), max_length=8, default="xlsx")
+    # The list's query string (filters, sort, unit) as {name: [values]}: the task rebuilds the
+    # list from it, for the same person, with their units as they are when it runs.
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True, max_length=255)
+    filename = models.CharField(_("file name"), max_length=120)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("export file")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="training_export_file_mine")]
+
+    def __str__(self) -> str:
+        return f"{self.what}.{self.format} for {self.user} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be written (queued, or being written now)."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

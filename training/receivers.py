@@ -1,10 +1,13 @@
-"""Keep assignments in step with officers' units, their progress and their certificates."""
+"""Keep assignments in step with officers' units, their progress and their certificates; remove
+an export file's stored file with its record."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.db.models.signals import post_save
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from certificates.models import Certificate
@@ -19,6 +22,9 @@ from training.assignments import (
     officer_placed_many,
     progress_changed,
 )
+from training.models import ExportFile
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(post_save, sender=OfficerProfile)
@@ -45,3 +51,21 @@ def assignment_completed(sender: Any, enrolment: Enrolment, **kwargs: Any) -> No
 @receiver(certificate_revoked)
 def certificate_withdrawn(sender: Any, certificate: Certificate, **kwargs: Any) -> None:
     assignment_reopen(user_id=certificate.user_id, course_id=certificate.course_id)
+
+
+@receiver(post_delete, sender=ExportFile)
+def export_file_deleted(sender: Any, instance: ExportFile, **kwargs: Any) -> None:
+    """The stored file goes with its record: when it expires, and when its owner's account is
+    deleted (the records cascade). Once the deletion commits: a deletion rolled back keeps
+    its file."""
+    if not instance.file:
+        return
+    name, storage = instance.file.name, instance.file.storage
+
+    def delete_file() -> None:
+        try:
+            storage.delete(name)
+        except Exception:  # storage unavailable (S3): the record went; log the file to remove
+            logger.exception("Export file %s could not be deleted from storage", name)
+
+    transaction.on_commit(delete_file)

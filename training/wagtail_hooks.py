@@ -18,12 +18,13 @@ from training.matrix import completion_matrix
 @hooks.register("register_admin_urls")
 def training_urls() -> list[Any]:
     def listing(view: type, name: str) -> list[Any]:
+        url_name = name.replace("-", "_")
         return [
-            path(f"training/{name}/", view.as_view(), name=f"training_{name}"),
+            path(f"training/{name}/", view.as_view(), name=f"training_{url_name}"),
             path(
                 f"training/{name}/results/",
                 view.as_view(results_only=True),
-                name=f"training_{name}_results",
+                name=f"training_{url_name}_results",
             ),
         ]
 
@@ -42,6 +43,17 @@ def training_urls() -> list[Any]:
         *listing(views.RevokedView, "revoked"),
         *listing(views.RemindersView, "reminders"),
         *listing(views.ExportLogView, "exports"),
+        *listing(views.MyExportsView, "my-exports"),
+        path(
+            "training/my-exports/<uuid:token>/",
+            views.ExportFileView.as_view(),
+            name="training_export_file",
+        ),
+        path(
+            "training/my-exports/<uuid:token>/download/",
+            views.ExportFileDownloadView.as_view(),
+            name="training_export_file_download",
+        ),
     ]
 
 
@@ -129,6 +141,13 @@ def exports_item() -> MenuItem:
         icon_name="download",
         order=80,
         permission="training.view_exportlog",
+    )
+
+
+@hooks.register("register_training_menu_item")
+def my_exports_item() -> MenuItem:
+    return PermittedItem(
+        _("Your exports"), reverse("training_my_exports"), icon_name="download", order=85
     )
 
 

@@ -30,6 +30,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -44,6 +45,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import resolve
+from django.utils import timezone
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
@@ -232,6 +234,8 @@ ALLOWED = [
             "admin/training/expired/*",
             "admin/training/revoked/*",
             "admin/training/reminders/*",
+            "admin/training/my-exports/",
+            "admin/training/my-exports/results/",
         ),
         (LEAD,),
         "a lead's listings, reports and import, scoped to the units they lead (officers."
@@ -306,6 +310,7 @@ class World:
     bank_question: Any = None
     local_information: Any = None
     officer_import: Any = None
+    export_file: Any = None
 
 
 @pytest.fixture
@@ -343,6 +348,23 @@ def world(learner, org, certified, attempt, scenario, course, north_lead) -> Wor
         bank_question=bank_question_on(course),
         local_information=local_information_for(org.north),
         officer_import=officer_import_by(north_lead, learner),
+        export_file=export_file_by(north_lead),
+    )
+
+
+def export_file_by(lead: User) -> Any:
+    """The victim's lead's export of their overdue list, queued (its rows are the lead's
+    units', the victim's among them): only that lead may open or download it."""
+    from training.models import ExportFile
+
+    return ExportFile.objects.create(
+        user=lead,
+        what="overdue",
+        format="xlsx",
+        params={},
+        filename="overdue.xlsx",
+        created_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(hours=24),
     )
 
 
@@ -426,6 +448,7 @@ PARAMS: list[tuple[str, str, Value]] = [
     ("pk", "admin/users/", lambda w: w.victim.pk),
     ("pk", "admin/units/", lambda w: w.unit.pk),
     ("pk", "admin/officers/import/", lambda w: w.officer_import.pk),
+    ("token", "admin/training/my-exports/", lambda w: w.export_file.token),
     # A bulk action on the victim's account (its ids go in the query: QUERIES).
     ("app_label", "admin/bulk/", lambda w: "officers"),
     ("model_name", "admin/bulk/", lambda w: "user"),
@@ -801,4 +824,6 @@ UNREACHABLE = {
     "admin/images/<int:image_id>/generate_url/": "Wagtail's image serve view is not installed",
     "admin/images/<int:image_id>/generate_url/output/": "the same",
     "admin/officers/import/<int:pk>/": "only the person who uploaded an import opens it",
+    "admin/training/my-exports/<uuid:token>/": "only the person who asked for an export opens it",
+    "admin/training/my-exports/<uuid:token>/download/": "the same, once it is written",
 }

@@ -218,3 +218,26 @@ def test_wagtail_site_history_export(administrator, hostile, no_staff_mfa) -> No
         response = client.get(f"/admin/reports/site-history/?export={export}")
         cells = csv_cells(response) if export == "csv" else xlsx_values(response)
         assert_safe(cells, COURSE)  # the course page's log entries are labelled with its title
+
+
+def test_site_history_exports_a_chunk_at_a_time(
+    org, administrator, no_staff_mfa, monkeypatch
+) -> None:  # noqa: ANN001
+    """The log is read from a cursor and decorated a chunk at a time (training.history), with
+    the same rows, in the same order, whatever the chunk."""
+    from wagtail.log_actions import log
+
+    from training.history import SiteHistoryView
+
+    for unit in (org.north, org.tayside, org.dundee, org.east, org.leith):
+        log(instance=unit, action="wagtail.edit", user=administrator)
+    client = client_for(administrator)
+    whole = csv_cells(client.get("/admin/reports/site-history/?export=csv"))
+    monkeypatch.setattr(SiteHistoryView, "EXPORT_CHUNK", 2)
+    assert csv_cells(client.get("/admin/reports/site-history/?export=csv")) == whole
+    labels = [f"Police Scotland / {path}" for path in ("East / Leith Response", "North")]
+    assert all(label in whole for label in labels)
+    assert all(
+        label in xlsx_values(client.get("/admin/reports/site-history/?export=xlsx"))
+        for label in labels
+    )

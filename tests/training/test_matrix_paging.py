@@ -124,3 +124,22 @@ def test_a_list_export_reads_no_rows_before_the_first_byte(
     content = b"".join(response.streaming_content).decode("utf-8-sig")
     if name == "overdue":
         assert len(list(csv.reader(io.StringIO(content)))) == TEAM + 1
+
+
+def test_a_team_matrix_export_reads_no_rows_before_the_first_byte(
+    org, north_lead, team, no_staff_mfa
+) -> None:  # noqa: ANN001
+    """The team's CSV streams: its officers are read from a cursor and counted a chunk at a
+    time as the file is sent (training.matrix.matrix_export_rows), none before the answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = lead_client(north_lead)
+    with CaptureQueriesContext(connection) as before:
+        response = client.get(f"/admin/training/matrix/?unit={org.dundee.pk}&export=csv")
+    assert response.status_code == 200 and response.streaming
+    reads = [q["sql"] for q in before.captured_queries if 'FROM "training_assignment"' in q["sql"]]
+    assert reads == []
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))[1:]
+    assert len({row[0] for row in rows if row[0] != "All"}) == TEAM
