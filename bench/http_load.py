@@ -175,16 +175,35 @@ class Result:
     errors: int = 0
     all_requests: int = 0  # measured plus supporting requests (form fetches, redirects)
     error_samples: list[str] = field(default_factory=list)
+    client_cpu: float = 0.0  # CPU seconds of the load generator (set by its caller)
+
+    @classmethod
+    def merge(cls, results: list[Result]) -> Result:
+        """Several runs of one scenario (turns taken with another) as one."""
+        first = results[0]
+        merged = cls(first.name, first.users, sum(r.seconds for r in results))
+        for result in results:
+            merged.latencies.extend(result.latencies)
+            merged.errors += result.errors
+            merged.all_requests += result.all_requests
+            merged.client_cpu += result.client_cpu
+            merged.error_samples.extend(result.error_samples[: 5 - len(merged.error_samples)])
+        return merged
 
     @property
     def measured(self) -> int:
         return len(self.latencies) + self.errors
 
+    @property
+    def rps(self) -> float:
+        """Successful measured requests per second."""
+        return len(self.latencies) / self.seconds if self.seconds else math.nan
+
     def line(self) -> str:
         ordered = sorted(self.latencies)
         ms = [1000 * percentile(ordered, p) for p in (0.50, 0.99)]
         peak = 1000 * ordered[-1] if ordered else math.nan
-        rps = len(self.latencies) / self.seconds if self.seconds else math.nan
+        rps = self.rps
         total = self.all_requests / self.seconds if self.seconds else math.nan
         return (
             f"http {self.name} users={self.users} seconds={self.seconds:.1f} "

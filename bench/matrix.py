@@ -14,16 +14,31 @@ several forces. `--fresh` instead drops, creates and migrates the database for e
 For each size it prints the generation time, then the median, min and max time of a GET of
 MATRIX_URL for a superuser (with Django's test client, in process, after one warm-up), the
 number of SQL queries and the response size, as plain `key=value` lines.
+
+Exports, at each size, of the overdue and expiring lists for that superuser:
+- CSV (`export list=...`): time to the first chunk, total time, bytes, the most Python had
+  allocated at once (tracemalloc, which slows the run) and the growth of the process's peak
+  resident memory (VmHWM, reset before each export: the memory the export itself took).
+- XLSX through the background job (`xlsx_job list=...`): the time the request takes to record
+  the job and answer (the XLSX's "first byte": a redirect to the page that waits for it); then
+  the job's build run in this process as the worker would run it, timed without tracemalloc
+  (which slows openpyxl several times over), its resident memory growth, rows and file size;
+  then the download's first byte.
+After the sizes, the team of `--team` officers: its drill-down by name and by most overdue, and
+its matrix exported as CSV (streamed) and as XLSX (the job).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +60,8 @@ def configure_environment(database_url: str) -> None:
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
     os.environ["PATHWAYS_REQUIRE_STAFF_MFA"] = "0"
+    # Export files written by the XLSX job go to a throwaway folder (removed at the end).
+    os.environ["DJANGO_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="pathways-bench-media-")
 
 
 def postgres_config(database_url: str) -> dict:
@@ -185,33 +202,155 @@ def make_big_team(size: int) -> tuple[int, int]:
 EXPORTS = ("overdue", "expiring")
 
 
-def time_export(user, name: str) -> dict:  # noqa: ANN001
-    """One CSV export of a lead list, read to the end: time to the first chunk, total time,
-    bytes, and the most Python allocated at once while it ran (tracemalloc)."""
+def _status_kb(field: str) -> int | None:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    found = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+def _release_free_memory() -> None:
+    """Hand memory the process has freed back to the system (glibc keeps it otherwise), so that
+    what the measured code takes shows as growth rather than reuse of what generation left."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class PeakRss:
+    """The growth of this process's peak resident memory (Linux VmHWM, reset on entry through
+    /proc/self/clear_refs) over what it used on entry: memory the measured code took, C
+    allocations (openpyxl's XML, the database driver) included. None where Linux's /proc is
+    not available."""
+
+    def __enter__(self) -> PeakRss:
+        self.growth_mb: float | None = None
+        _release_free_memory()
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            self.start = None
+        else:
+            self.start = _status_kb("VmRSS")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        peak = _status_kb("VmHWM")
+        if self.start is not None and peak is not None:
+            self.growth_mb = max(peak - self.start, 0) / 1024
+
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def time_export(user, url: str) -> dict:  # noqa: ANN001
+    """One CSV export, read to the end: time to the first chunk, total time, bytes, the most
+    Python allocated at once while it ran (tracemalloc), and the peak resident growth."""
     import tracemalloc
 
     from django.test import Client
 
     client = Client()
     client.force_login(user)
-    tracemalloc.start()
-    started = time.perf_counter()
-    response = client.get(f"/admin/training/{name}/?export=csv")
-    chunks = iter(response.streaming_content)
-    size = len(next(chunks, b""))
-    first = time.perf_counter() - started
-    for chunk in chunks:
-        size += len(chunk)
-    total = time.perf_counter() - started
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    with PeakRss() as rss:
+        tracemalloc.start()
+        started = time.perf_counter()
+        response = client.get(url)
+        chunks = iter(response.streaming_content)
+        size = len(next(chunks, b""))
+        first = time.perf_counter() - started
+        for chunk in chunks:
+            size += len(chunk)
+        total = time.perf_counter() - started
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     return {
         "status": response.status_code,
         "first_ms": first * 1000,
         "total_ms": total * 1000,
         "bytes": size,
         "peak_mb": peak / 2**20,
+        "rss_mb": rss.growth_mb,
     }
+
+
+def print_export(name: str, total: int, exported: dict) -> None:
+    print(
+        f"export list={name} officers={total} status={exported['status']} "
+        f"first_byte_ms={exported['first_ms']:.1f} total_ms={exported['total_ms']:.1f} "
+        f"bytes={exported['bytes']} python_peak_mb={exported['peak_mb']:.1f} "
+        f"rss_growth_mb={_mb(exported['rss_mb'])}",
+        flush=True,
+    )
+
+
+def time_xlsx_job(user, url: str) -> dict:  # noqa: ANN001
+    """An XLSX export through the background job: the request that records it (with tasks
+    recorded, not run, as with a worker), then the job's build in this process, then the
+    download of the file it wrote."""
+    from django.test import Client, override_settings
+
+    from training.admin_views import export_file_write
+    from training.export_files import export_file_build
+    from training.models import ExportFile
+
+    client = Client()
+    client.force_login(user)
+    dummy = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    with override_settings(TASKS=dummy, PATHWAYS_EXPORT_INLINE_ROWS=0):
+        started = time.perf_counter()
+        response = client.get(url)
+        request_ms = (time.perf_counter() - started) * 1000
+    if response.status_code != 302:
+        return {"status": response.status_code, "request_ms": request_ms}
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    export = ExportFile.objects.get(token=token)
+    # Timed without tracemalloc, which slows openpyxl's cell-by-cell writing several times
+    # over: the time is what the person waits; the memory is the resident growth.
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        export = export_file_build(export.pk, write=export_file_write)
+        build_s = time.perf_counter() - started
+    started = time.perf_counter()
+    download = client.get(f"/admin/training/my-exports/{token}/download/")
+    chunks = iter(download.streaming_content if download.streaming else [download.content])
+    size = len(next(chunks, b""))
+    first_ms = (time.perf_counter() - started) * 1000
+    size += sum(len(chunk) for chunk in chunks)
+    result = {
+        "status": export.status if export else "missing",
+        "request_ms": request_ms,
+        "build_s": build_s,
+        "rss_mb": rss.growth_mb,
+        "rows": export.rows if export else None,
+        "bytes": size,
+        "download_first_ms": first_ms,
+        "download_status": download.status_code,
+    }
+    if export is not None:
+        export.delete()  # and its file
+    return result
+
+
+def print_xlsx_job(name: str, total: int, job: dict) -> None:
+    if "build_s" not in job:
+        print(f"xlsx_job list={name} officers={total} status={job['status']}", flush=True)
+        return
+    print(
+        f"xlsx_job list={name} officers={total} status={job['status']} "
+        f"first_byte_ms={job['request_ms']:.1f} build_s={job['build_s']:.1f} "
+        f"rss_growth_mb={_mb(job['rss_mb'])} "
+        f"rows={job['rows']} bytes={job['bytes']} "
+        f"download_status={job['download_status']} "
+        f"download_first_byte_ms={job['download_first_ms']:.1f}",
+        flush=True,
+    )
 
 
 def time_matrix(user, repeat: int, url: str = MATRIX_URL) -> dict:  # noqa: ANN001
@@ -242,9 +381,10 @@ def time_matrix(user, repeat: int, url: str = MATRIX_URL) -> dict:  # noqa: ANN0
     }
 
 
-def print_drilldown(total: int, team: int, drill: dict) -> None:
+def print_drilldown(total: int, team: int, drill: dict, ordering: str = "name") -> None:
     print(
-        f"drilldown officers={total} team_officers={team} status={drill['status']} "
+        f"drilldown officers={total} team_officers={team} ordering={ordering} "
+        f"status={drill['status']} "
         f"median_ms={drill['median_ms']:.1f} min_ms={drill['min_ms']:.1f} "
         f"max_ms={drill['max_ms']:.1f} queries={drill['queries']} bytes={drill['bytes']}",
         flush=True,
@@ -261,7 +401,8 @@ def main() -> None:
         "--team",
         type=int,
         default=10_000,
-        help="after the sizes, move this many officers into one team and time its drill-down",
+        help="after the sizes, move this many officers into one team and time its drill-down "
+        "and its matrix exports",
     )
     parser.add_argument(
         "--fresh",
@@ -315,21 +456,23 @@ def main() -> None:
             flush=True,
         )
         for name in EXPORTS:
-            exported = time_export(admin, name)
-            print(
-                f"export list={name} officers={total} status={exported['status']} "
-                f"first_byte_ms={exported['first_ms']:.1f} total_ms={exported['total_ms']:.1f} "
-                f"bytes={exported['bytes']} python_peak_mb={exported['peak_mb']:.1f}",
-                flush=True,
-            )
+            print_export(name, total, time_export(admin, f"/admin/training/{name}/?export=csv"))
+            job = time_xlsx_job(admin, f"/admin/training/{name}/?export=xlsx")
+            print_xlsx_job(name, total, job)
         unit_id, team = largest_team()
         drill = time_matrix(admin, args.repeat, f"{MATRIX_URL}?unit={unit_id}")
         print_drilldown(total, team, drill)
     if args.team:
+        admin = national_administrator()
         unit_id, team = make_big_team(args.team)
-        drill = time_matrix(national_administrator(), args.repeat, f"{MATRIX_URL}?unit={unit_id}")
-        print_drilldown(total, team, drill)
+        url = f"{MATRIX_URL}?unit={unit_id}"
+        print_drilldown(total, team, time_matrix(admin, args.repeat, url))
+        drill = time_matrix(admin, args.repeat, url + "&ordering=-overdue")
+        print_drilldown(total, team, drill, ordering="-overdue")
+        print_export("matrix-team", total, time_export(admin, url + "&export=csv"))
+        print_xlsx_job("matrix-team", total, time_xlsx_job(admin, url + "&export=xlsx"))
     close_connections()
+    shutil.rmtree(os.environ["DJANGO_MEDIA_ROOT"], ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,13 @@
 2. Collects static files into a temporary directory and starts gunicorn `pathways.wsgi` on a
    free 127.0.0.1 port with production settings (DEBUG off, HTTPS behind a proxy).
 3. Signs in virtual users (demo learners) and, for BENCH_SECONDS each, measures requests per
-   second and p50/p99/max latency of: a lesson page, My learning, a scenario step POST (choose)
-   and the public verification page (bench/http_load.py).
-4. Stops gunicorn and counts the SQL queries of each page in process (Django's test client).
+   second and p50/p99/max latency of: a lesson page (past its content warning), the public
+   verification page, My learning and a scenario step POST (choose) (bench/http_load.py). The
+   lesson and verification pages take turns (RATIO_ROUNDS each); the line
+   `ratio lesson_to_verify=...` gives the lesson page's requests per second as a share of the
+   verification page's, the floor of what a page costs here (the aim: 0.40 or more).
+4. Stops gunicorn and counts the SQL queries of each page in process (Django's test client),
+   ending with `queries summary`, the counts next to the bounds that tests/courses assert.
 5. Runs bench/certificates.py (certificate PDF times) and bench/matrix.py (the completion
    matrix at 1,000 / 16,000 / 150,000 officers, in its own database `pathways_bench_matrix`,
    dropped afterwards). `pathways_bench` is kept, to look at after the run.
@@ -24,8 +28,6 @@ Environment (all optional):
     BENCH_USERS=16                  virtual users (at most 24: sign-ins are rate limited)
     BENCH_OFFICERS=1000             synthetic officers in the HTTP database
     BENCH_CERTIFICATES=200          PDFs for bench/certificates.py ("0" skips it)
-    BENCH_IMPORT_ROWS=16000         officers in bench/import_rate.py's HR files ("0" skips it;
-                                    its database is <name>_import, dropped afterwards)
     BENCH_KEEP_MATRIX=1             keep the matrix database (1.2 GB at 150,000 officers)
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/pathways_bench
                                     the database name must start with `pathways_bench`:
@@ -63,6 +65,7 @@ sys.path.insert(0, str(ROOT))
 from bench.http_load import (  # noqa: E402
     LoadError,
     Response,
+    Result,
     VirtualUser,
     csrf_token,
     run_load,
@@ -76,11 +79,13 @@ SECRET_KEY = "bench-secret-key-not-for-production-4e1d9b7c2a5f8e0d3c6b9a2f5e8d1c
 WORKERS, THREADS = 2, 4  # one gunicorn: 2 processes (one a core) x 4 threads = 8 requests
 MAX_USERS = 24  # allauth allows 30 sign-ins a minute from one address
 MAIN_COURSE = "The public-health approach to policing"
+RATIO_ROUNDS = 4  # turns each for the lesson and verification pages (see http_phase)
 MATRIX_URL = "/admin/training/matrix/"
 
 STEP_RE = re.compile(r'name="step" value="([^"]+)"')
 CHOOSE_RE = re.compile(r'action="(/scenarios/attempts/\d+/choose/)"')
-CHOICE_RE = re.compile(r'name="choice" value="(\d+)"')
+# Choices are posted by their id ("c1", "call-999"), as the step page's radio buttons give it.
+CHOICE_RE = re.compile(r'name="choice" value="([^"]+)"')
 
 
 # ------------------------------------------------------------------------------ output
@@ -433,7 +438,9 @@ def fixtures(users: int) -> dict:
     from certificates.models import Certificate
     from courses.models import CoursePage, LessonPage
     from courses.selectors import course_outline
+    from officers.jurisdictions import audience_includes
     from officers.models import Role, User
+    from officers.selectors import officer_jurisdiction
     from pathways.demo import ACCOUNTS, DEMO_DOMAIN, DEMO_PASSWORD, FAMILY, GIVEN
     from scenarios.models import Scenario
     from training.models import Assignment
@@ -453,9 +460,18 @@ def fixtures(users: int) -> dict:
     outline = course_outline(course)
     first = next(ref for ref in outline.lessons if not ref.scenario_ids)
     lesson = LessonPage.objects.get(pk=first.id)
-    scenarios = list(Scenario.objects.filter(live=True).order_by("pk").values_list("pk", flat=True))
+    live = list(Scenario.objects.filter(live=True).order_by("pk").values_list("pk", "audience"))
+    scenarios = [pk for pk, _audience in live]
     if not scenarios:
         raise BenchFailed("no live scenario in the bench database")
+    # Each officer plays only the scenarios for their jurisdiction: another jurisdiction's
+    # scenario is, to them, a missing one (HTTP 404).
+    open_to: dict[str, list[int]] = {}
+    for user in User.objects.filter(email__in=emails).select_related("officer__force"):
+        code = officer_jurisdiction(user)
+        open_to[user.email] = [pk for pk, audience in live if audience_includes(audience, code)]
+        if not open_to[user.email]:
+            raise BenchFailed(f"no live scenario open to {user.email}")
     certificate = (
         Certificate.objects.current()
         .filter(user__email__endswith=f"@{DEMO_DOMAIN}")
@@ -474,10 +490,14 @@ def fixtures(users: int) -> dict:
     return {
         "emails": emails,
         "password": DEMO_PASSWORD,
-        "lesson_path": urlsplit(lesson.get_url()).path,
+        # The lesson as an officer reads it: past its content warning, if it has one (before
+        # it, the page shows the warning alone).
+        "lesson_path": urlsplit(lesson.get_url()).path
+        + ("?warning=accepted" if lesson.content_warning() is not None else ""),
         "lesson_title": lesson.title,
         "course_path": urlsplit(course.get_url()).path,
         "scenarios": scenarios,
+        "scenarios_open_to": open_to,
         "code": certificate.code,
         "admin": User.objects.get(email=f"admin@{DEMO_DOMAIN}"),
         "recruit": User.objects.get(email=emails[0]),
@@ -613,16 +633,28 @@ def http_phase(report: Report, port: int, data: dict, seconds: float) -> None:
         "(PBKDF2, production's hasher)"
     )
     code = data["code"]
-    scenarios = data["scenarios"]
-    players = [ScenarioPlayer(scenarios[n % len(scenarios)], n) for n in range(len(users))]
+    players = []
+    for n, email in enumerate(data["emails"]):
+        scenarios = data["scenarios_open_to"][email]
+        players.append(ScenarioPlayer(scenarios[n % len(scenarios)], n))
     anonymous = [VirtualUser(port, f"public{n}") for n in range(len(users))]
+    # The lesson page and the public verification page (one query: the floor of what a page
+    # can cost here) are measured in turns, RATIO_ROUNDS times each for an equal share of the
+    # time, so that other work on the host weighs on both alike and their ratio compares them
+    # under the same conditions.
+    lesson = (
+        "lesson_page",
+        users,
+        lambda vu: expect(200)(vu.get(data["lesson_path"])),
+        f"GET {data['lesson_path']} ({data['lesson_title']!r}), signed in",
+    )
+    verify = (
+        "verify_page",
+        anonymous,
+        lambda vu: expect(200)(vu.get(f"/certificates/verify/{code}/")),
+        "GET /certificates/verify/<code>/, anonymous (as HR or a court would)",
+    )
     plan: list[tuple[str, list[VirtualUser], Callable, str]] = [
-        (
-            "lesson_page",
-            users,
-            lambda vu: expect(200)(vu.get(data["lesson_path"])),
-            f"GET {data['lesson_path']} ({data['lesson_title']!r}), signed in",
-        ),
         (
             "my_learning",
             users,
@@ -636,25 +668,47 @@ def http_phase(report: Report, port: int, data: dict, seconds: float) -> None:
             "POST /scenarios/attempts/<id>/choose/ (each officer plays; the start POSTs and "
             "attempt-page GETs in between are not measured)",
         ),
-        (
-            "verify_page",
-            anonymous,
-            lambda vu: expect(200)(vu.get(f"/certificates/verify/{code}/")),
-            "GET /certificates/verify/<code>/, anonymous (as HR or a court would)",
-        ),
     ]
-    for name, vus, action, what in plan:
-        report.line(f"  {name}: {what}")
+
+    def measure(name: str, vus: list[VirtualUser], action: Callable, share: float) -> Result:
+        """One load run of `share` of BENCH_SECONDS, with the load generator's own CPU time."""
         cpu = time.process_time()
-        result = run_load(name, vus, action, seconds=seconds)
-        client_cpu = (time.process_time() - cpu) / result.seconds  # cores busy in this process
+        result = run_load(name, vus, action, seconds=seconds * share)
+        result.client_cpu = time.process_time() - cpu
+        return result
+
+    def show(result: Result, what: str) -> None:
+        report.line(f"  {result.name}: {what}")
         report.line(
-            result.line() + f" client_cpu_cores={client_cpu:.2f} load_average={load_average()}"
+            result.line()
+            + f" client_cpu_cores={result.client_cpu / result.seconds:.2f}"
+            + f" load_average={load_average()}"
         )
         for sample in result.error_samples:
             report.line(f"    error sample: {sample}")
+
+    turns: dict[str, list[Result]] = {lesson[0]: [], verify[0]: []}
+    for _ in range(RATIO_ROUNDS):
+        for name, vus, action, _what in (lesson, verify):
+            turns[name].append(measure(name, vus, action, 1 / RATIO_ROUNDS))
+    merged = {name: Result.merge(results) for name, results in turns.items()}
+    for name, _vus, _action, what in (lesson, verify):
+        show(merged[name], f"{what} ({RATIO_ROUNDS} turns each, in alternation)")
+    report.line(ratio_line(merged[lesson[0]].rps, merged[verify[0]].rps))
+    for name, vus, action, what in plan:
+        show(measure(name, vus, action, 1), what)
     for vu in users + anonymous:
         vu.close()
+
+
+def ratio_line(lesson_rps: float, verify_rps: float) -> str:
+    """The lesson page's throughput as a share of the verification page's (the aim: 0.40 or
+    more), both measured in this run."""
+    ratio = lesson_rps / verify_rps if verify_rps else float("nan")
+    return (
+        f"ratio lesson_to_verify={ratio:.2f} "
+        f"(lesson {lesson_rps:.0f} req/s / verify {verify_rps:.0f} req/s; aim >= 0.40)"
+    )
 
 
 # ------------------------------------------------------------------------------ queries
@@ -674,6 +728,8 @@ def query_counts(report: Report, data: dict) -> None:
                 b"".join(response.streaming_content)
         return response, len(captured)
 
+    counts: dict[str, int] = {}
+
     def page(label: str, client: Client, path: str, repeat: int = 10) -> None:
         measure(client, "get", path)  # warm: per-process caches (site root, revisions)
         response, count = measure(client, "get", path)
@@ -686,6 +742,7 @@ def query_counts(report: Report, data: dict) -> None:
             f"queries page={label} path={path} status={response.status_code} n={count} "
             f"in_process_median_ms={statistics.median(times):.1f}"
         )
+        counts[label] = count
 
     recruit = Client()
     recruit.force_login(data["recruit"])
@@ -702,7 +759,7 @@ def query_counts(report: Report, data: dict) -> None:
         )
 
     # A scenario: the step page, then one choice (warm on a first choice, count the second).
-    scenario = data["scenarios"][0]
+    scenario = data["scenarios_open_to"][data["recruit"].email][0]
     counted = None
     for _ in range(6):
         started = recruit.post(f"/scenarios/{scenario}/start/")
@@ -725,7 +782,16 @@ def query_counts(report: Report, data: dict) -> None:
         report.line(
             f"queries page=scenario_choose_post path={attempt}choose/ status={status} n={count}"
         )
+        counts["scenario_choose_post"] = count
     page("verify", Client(), f"/certificates/verify/{data['code']}/")
+    summary = " ".join(
+        f"{label}={counts.get(label, '?')}"
+        for label in ("lesson", "course", "my_learning", "scenario_choose_post", "verify")
+    )
+    report.line(
+        f"queries summary {summary} (bounds asserted by tests/courses/test_queries.py: "
+        "lesson<=12 course<=12 my_learning<=12 scenario_choose_post<=10)"
+    )
     admin = Client()
     admin.force_login(data["admin"])
     page(f"matrix_all_forces({data['users']}_users)", admin, MATRIX_URL)
@@ -831,22 +897,6 @@ def main() -> int:
                 report.line(f"  dropped {name}_matrix (BENCH_KEEP_MATRIX=1 keeps it)")
         elif not matrix.exists():
             report.line("== completion matrix: skipped (bench/matrix.py not present)")
-        import_rows = env_int("BENCH_IMPORT_ROWS", 16000)
-        if import_rows > 0:
-            report.step(f"officer import: bench/import_rate.py --rows {import_rows}")
-            import_url = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}_import"))
-            procs.run(
-                report,
-                "bench/import_rate.py",
-                [
-                    str(BIN / "python"),
-                    str(BENCH_DIR / "import_rate.py"),
-                    "--rows",
-                    str(import_rows),
-                ],
-                {**os.environ, "DATABASE_URL": import_url},
-                1800,
-            )
         report.step(f"done; load_average_after={load_average()}; results in {RESULTS}")
         status = 0
     except BenchFailed as exc:
