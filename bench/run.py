@@ -17,7 +17,8 @@
    ending with `queries summary`, the counts next to the bounds that tests/courses assert.
 5. Runs bench/certificates.py (certificate PDF times) and bench/matrix.py (the completion
    matrix at 1,000 / 16,000 / 150,000 officers, in its own database `pathways_bench_matrix`,
-   dropped afterwards). `pathways_bench` is kept, to look at after the run.
+   dropped afterwards), then bench/import_rate.py (the officer import's preview and apply of
+   a 16,000-row HR file, rows per second). `pathways_bench` is kept, to look at after the run.
 
 Every line is printed and also written to bench/results/latest.txt (not committed).
 
@@ -29,6 +30,8 @@ Environment (all optional):
     BENCH_OFFICERS=1000             synthetic officers in the HTTP database
     BENCH_CERTIFICATES=200          PDFs for bench/certificates.py ("0" skips it)
     BENCH_KEEP_MATRIX=1             keep the matrix database (1.2 GB at 150,000 officers)
+    BENCH_IMPORT_ROWS=16000         officers in bench/import_rate.py's HR files ("0" skips it;
+                                    its database is <name>_import, dropped afterwards)
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/pathways_bench
                                     the database name must start with `pathways_bench`:
                                     it is DROPPED; the matrix uses <name>_matrix
@@ -897,6 +900,22 @@ def main() -> int:
                 report.line(f"  dropped {name}_matrix (BENCH_KEEP_MATRIX=1 keeps it)")
         elif not matrix.exists():
             report.line("== completion matrix: skipped (bench/matrix.py not present)")
+        import_rows = env_int("BENCH_IMPORT_ROWS", 16000)
+        if import_rows > 0:
+            report.step(f"officer import: bench/import_rate.py --rows {import_rows}")
+            import_url = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}_import"))
+            procs.run(
+                report,
+                "bench/import_rate.py",
+                [
+                    str(BIN / "python"),
+                    str(BENCH_DIR / "import_rate.py"),
+                    "--rows",
+                    str(import_rows),
+                ],
+                {**os.environ, "DATABASE_URL": import_url},
+                1800,
+            )
         report.step(f"done; load_average_after={load_average()}; results in {RESULTS}")
         status = 0
     except BenchFailed as exc:
