@@ -158,7 +158,11 @@ class Certificate(models.Model):
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
         ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["user", "course", "-issued_at"])]
+        indexes = [
+            models.Index(fields=["user", "course", "-issued_at"]),
+            # The matrix reads the certificates whose expiry passed since its tally's date.
+            models.Index(fields=["expires_on"], name="certificates_expires_on"),
+        ]
         permissions = [("revoke_certificate", _("Can revoke a certificate"))]
 
     def __str__(self) -> str:

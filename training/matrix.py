@@ -15,7 +15,7 @@ from typing import Any
 from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +28,7 @@ from officers.models import OfficerProfile, Unit, User
 from officers.selectors import led_unit_paths, subtree_q, user_can_manage_unit
 from training.models import OFFICER_UNIT_PATH, Assignment
 from training.rules import completion_too_fast
+from training.tally import ASSIGNMENT_STATES, tally_counts, tally_roll_if_behind
 
 
 @dataclass
@@ -151,18 +152,10 @@ def team_officers(unit: Unit, *, ordering: str, today: date) -> QuerySet[Officer
     return profiles.order_by(*order, "-pk" if descending else "pk")
 
 
-COUNTED = ("total", "complete", "overdue", "in_progress", "not_started")
-
-
-def _counts(today: date) -> dict[str, Count]:
-    open_ = Q(completed_at__isnull=True)
-    return {
-        "total": Count("id"),
-        "complete": Count("id", filter=Q(completed_at__isnull=False)),
-        "overdue": Count("id", filter=open_ & Q(due_on__lt=today)),
-        "in_progress": Count("id", filter=open_ & Q(due_on__gte=today, started_at__isnull=False)),
-        "not_started": Count("id", filter=open_ & Q(due_on__gte=today, started_at__isnull=True)),
-    }
+def _cell(values: dict[str, int]) -> Cell:
+    """A cell from `training.tally` counts (the total is the assignments in any state)."""
+    total = sum(values[name] for name in ASSIGNMENT_STATES)
+    return Cell(total=total, **values)
 
 
 def _row_units(user: User, unit: Unit | None) -> tuple[list[Unit], bool]:
@@ -211,26 +204,11 @@ def completion_matrix(
         lookup = {**by_path, unit.path: direct} if unit is not None else by_path
         for length in sorted({len(u.path) for u in units}):
             roots = [unit.path] if unit else [u.path for u in units if len(u.path) == length]
-            grouped = (
-                Assignment.objects.applying()
-                .filter(subtree_q(roots, OFFICER_UNIT_PATH), current=True, course__in=courses)
-                .annotate(key=Substr(OFFICER_UNIT_PATH, 1, length))
-                .values("key", "course_id")
-                .annotate(**_counts(today))
-            )
-            for item in grouped:
-                if (row := lookup.get(item["key"])) is not None:
-                    row.cell(item["course_id"]).add(Cell(**{k: item[k] for k in COUNTED}))
-            expiring = (
-                Certificate.objects.expiring(on=today)
-                .filter(subtree_q(roots, OFFICER_UNIT_PATH), course__in=courses)
-                .annotate(key=Substr(OFFICER_UNIT_PATH, 1, length))
-                .values("key", "course_id")
-                .annotate(n=Count("id"))
-            )
-            for item in expiring:
-                if (row := lookup.get(item["key"])) is not None:
-                    row.cell(item["course_id"]).expiring += item["n"]
+            counted, as_of = tally_counts(roots=roots, length=length, courses=courses, today=today)
+            for (key, course_id), values in counted.items():
+                if (row := lookup.get(key)) is not None:
+                    row.cell(course_id).add(_cell(values))
+            tally_roll_if_behind(as_of=as_of, today=today)
         rows = list(by_path.values())
         if direct is not None and direct.cells:
             rows.append(direct)
@@ -254,25 +232,13 @@ def completion_matrix(
 
 
 def _unit_totals(unit: Unit, today: date, courses: list[CoursePage]) -> Row:
-    """The "All" row of a team: its officers' assignments and expiring certificates counted in
-    the database (two queries), whichever page of officers is shown."""
+    """The "All" row of a team: its officers' assignments and expiring certificates, from the
+    tally (`training.tally`), whichever page of officers is shown."""
     totals = Row(label="All")
-    grouped = (
-        Assignment.objects.applying()
-        .filter(subtree_q([unit.path], OFFICER_UNIT_PATH), current=True, course__in=courses)
-        .values("course_id")
-        .annotate(**_counts(today))
-    )
-    for item in grouped:
-        totals.cell(item["course_id"]).add(Cell(**{k: item[k] for k in COUNTED}))
-    expiring = (
-        Certificate.objects.expiring(on=today)
-        .filter(subtree_q([unit.path], OFFICER_UNIT_PATH), course__in=courses)
-        .values("course_id")
-        .annotate(n=Count("id"))
-    )
-    for item in expiring:
-        totals.cell(item["course_id"]).expiring += item["n"]
+    length = len(unit.path)
+    counted, _as_of = tally_counts(roots=[unit.path], length=length, courses=courses, today=today)
+    for (_key, course_id), values in counted.items():
+        totals.cell(course_id).add(_cell(values))
     return totals
 
 

@@ -7,7 +7,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,19 +64,26 @@ class AssignmentRule(models.Model):
 OFFICER_UNIT_PATH = "user__officer__unit__path"
 
 
+def applying_q(*, course: str, force: str) -> Q:
+    """`courses.rules.course_withheld` negated, as a filter on rows that reach a course and an
+    officer's force through the lookups `course` and `force`: the course is for every
+    jurisdiction, or the force's, or the officer's jurisdiction is unknown (no force, or a
+    force without one). One rule for assignments and for the tally."""
+    return (
+        Q(**{f"{course}__jurisdiction__in": [ALL_JURISDICTIONS, ""]})
+        | Q(**{f"{force}__isnull": True})
+        | Q(**{f"{force}__jurisdiction": ""})
+        | Q(**{f"{course}__jurisdiction": F(f"{force}__jurisdiction")})
+    )
+
+
 class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def applying(self) -> AssignmentQuerySet:
         """Leave out assignments of a course limited to another jurisdiction than the
         officer's force's (`courses.rules.course_withheld` as a filter; a test checks that the
         two agree). They stay in the database: an officer who moves back is counted again. An
         officer whose jurisdiction is unknown keeps them, to be seen as not done."""
-        force_jurisdiction = "user__officer__force__jurisdiction"
-        return self.filter(
-            Q(course__jurisdiction__in=[ALL_JURISDICTIONS, ""])
-            | Q(user__officer__force__isnull=True)
-            | Q(**{force_jurisdiction: ""})
-            | Q(course__jurisdiction=F(force_jurisdiction))
-        )
+        return self.filter(applying_q(course="course", force="user__officer__force"))
 
 
 class Assignment(models.Model):
@@ -139,6 +147,81 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.course} · {self.due_on}"
+
+
+class AssignmentTally(models.Model):
+    """The completion matrix's counts kept ready: per officer's unit, officer's force and
+    course, how many current assignments are complete, overdue, in progress and not started,
+    and how many current certificates are expiring, "as of" the day in `AssignmentTallyDate`.
+
+    Written only by database triggers (migration 0005) on assignments, certificates and
+    officer profiles, so that every write (save, bulk_create, update, COPY, raw SQL, cascades)
+    keeps it exact; never write it from Python except through `training.tally`. Only officers
+    with a profile and a unit are counted. What may change without touching these tables (unit
+    paths, jurisdictions, whether a course is live) is joined when it is read, and so is never
+    stale. Unit, force and course are plain columns (no constraint, nothing cascades): a row of a
+    deleted unit or course holds zeros and is never read."""
+
+    unit = models.ForeignKey(
+        "officers.Unit",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the key's unique index starts with it
+        related_name="+",
+        verbose_name=_("unit"),
+    )
+    force = models.ForeignKey(
+        "officers.Unit",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+        verbose_name=_("force"),
+    )
+    course = models.ForeignKey(
+        CoursePage,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("course"),
+    )
+    complete = models.IntegerField(_("complete"), default=0)
+    overdue = models.IntegerField(_("overdue"), default=0)
+    in_progress = models.IntegerField(_("in progress"), default=0)
+    not_started = models.IntegerField(_("not started"), default=0)
+    expiring = models.IntegerField(_("expiring"), default=0)
+
+    class Meta:
+        verbose_name = _("assignment tally")
+        constraints = [
+            # The key of the triggers' upserts (ON CONFLICT): an officer without a force is
+            # force 0, so that NULL is one key.
+            models.UniqueConstraint(
+                F("unit"), F("course"), Coalesce(F("force"), Value(0)), name="training_tally_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"unit {self.unit_id} · force {self.force_id} · course {self.course_id}"
+
+
+class AssignmentTallyDate(models.Model):
+    """The day the tally's date-dependent counts are "as of" (one row, id 1): an open
+    assignment due before it counts as overdue, a certificate is expiring on it. The triggers
+    read it; `training.tally.tally_roll` moves it (and the counts) forward; a read for another
+    day corrects for the days between."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    as_of = models.DateField(_("as of"))
+
+    class Meta:
+        verbose_name = _("assignment tally date")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="training_tally_date_one")]
+
+    def __str__(self) -> str:
+        return f"tally as of {self.as_of}"
 
 
 class Reminder(models.Model):
