@@ -26,6 +26,9 @@ Exports, at each size, of the overdue and expiring lists for that superuser:
   then the download's first byte.
 After the sizes, the team of `--team` officers: its drill-down by name and by most overdue, and
 its matrix exported as CSV (streamed) and as XLSX (the job).
+
+At each size, also the matrix of a training lead who leads the largest force (`lead_matrix`).
+`--matrix-only` times only the two matrices (no exports, drill-downs or team).
 """
 
 from __future__ import annotations
@@ -160,6 +163,26 @@ def national_administrator():  # noqa: ANN201
         user.save(update_fields=["password"])
     user_set_role(user=user, role=Role.ADMINISTRATOR)
     return user
+
+
+def force_lead():  # noqa: ANN201
+    """A training lead of the force with the most officers, the force, and its officers."""
+    from django.db.models import Count
+
+    from officers.models import OfficerProfile, Role, Unit, User
+    from officers.roles import user_set_role
+
+    force = Unit.get_root_nodes().annotate(n=Count("force_officers")).order_by("-n", "path")[0]
+    email = f"lead.{force.pk}@bench.police.uk"
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, first_name="Force", last_name="Lead")
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        OfficerProfile.objects.create(user=user, force=force, unit=force)
+    user_set_role(user=user, role=Role.TRAINING_LEAD)
+    user.officer.led_units.set([force])
+    return user, force, force.force_officers.count()
 
 
 def _body_size(response) -> int:  # noqa: ANN001
@@ -405,6 +428,11 @@ def main() -> None:
         "and its matrix exports",
     )
     parser.add_argument(
+        "--matrix-only",
+        action="store_true",
+        help="time only the national administrator's and a force lead's matrices",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help="drop, create and migrate the database for every size (slower)",
@@ -455,6 +483,18 @@ def main() -> None:
             f"bytes={result['bytes']}",
             flush=True,
         )
+        lead, force, force_officers = force_lead()
+        for view, url in (("force", MATRIX_URL), ("divisions", f"{MATRIX_URL}?unit={force.pk}")):
+            result = time_matrix(lead, args.repeat, url)
+            print(
+                f"lead_matrix view={view} officers={total} force_officers={force_officers} "
+                f"status={result['status']} median_ms={result['median_ms']:.1f} "
+                f"min_ms={result['min_ms']:.1f} max_ms={result['max_ms']:.1f} "
+                f"queries={result['queries']} bytes={result['bytes']}",
+                flush=True,
+            )
+        if args.matrix_only:
+            continue
         for name in EXPORTS:
             print_export(name, total, time_export(admin, f"/admin/training/{name}/?export=csv"))
             job = time_xlsx_job(admin, f"/admin/training/{name}/?export=xlsx")
@@ -462,7 +502,7 @@ def main() -> None:
         unit_id, team = largest_team()
         drill = time_matrix(admin, args.repeat, f"{MATRIX_URL}?unit={unit_id}")
         print_drilldown(total, team, drill)
-    if args.team:
+    if args.team and not args.matrix_only:
         admin = national_administrator()
         unit_id, team = make_big_team(args.team)
         url = f"{MATRIX_URL}?unit={unit_id}"

@@ -6,6 +6,7 @@ rolled. Run on SQLite and on PostgreSQL (DATABASE_URL): the triggers differ."""
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -330,3 +331,19 @@ def test_the_national_matrix_reads_the_tally_in_a_bounded_number_of_queries(
                     want[n] for n in ("complete", "overdue", "in_progress", "not_started")
                 )
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_the_command_rolls_and_rebuilds(world: World) -> None:
+    from django.core.management import call_command
+
+    for i in range(len(world.officers)):
+        apply(world, "assign", i, i, i * 2 - 4)
+    later = world.day + timedelta(days=3)
+    call_command("tally_roll", to=later.isoformat(), stdout=io.StringIO())
+    assert AssignmentTallyDate.objects.get().as_of == later
+    assert_exact(world)
+    AssignmentTally.objects.update(overdue=99)
+    call_command("tally_roll", "--rebuild", stdout=io.StringIO())
+    assert AssignmentTallyDate.objects.get().as_of == timezone.localdate()
+    assert_exact(world)
