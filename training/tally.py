@@ -39,8 +39,10 @@ from training.models import (
 ASSIGNMENT_STATES = ("complete", "overdue", "in_progress", "not_started")
 TALLIED = (*ASSIGNMENT_STATES, "expiring")
 
-# A read rolls the date forward itself (if no writer holds it) when cron has not for this long.
-ROLL_AFTER_DAYS = 7
+# A read rolls the date forward itself (if no writer holds it) when cron has not for longer than
+# this: at 150,000 officers a day behind made the national matrix about 100 ms slower, a week
+# 300 ms (docs/performance.md).
+ROLL_AFTER_DAYS = 1
 
 Counts = dict[str, int]
 

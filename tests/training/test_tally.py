@@ -347,3 +347,21 @@ def test_the_command_rolls_and_rebuilds(world: World) -> None:
     call_command("tally_roll", "--rebuild", stdout=io.StringIO())
     assert AssignmentTallyDate.objects.get().as_of == timezone.localdate()
     assert_exact(world)
+
+
+@pytest.mark.django_db
+def test_todays_matrix_rolls_a_tally_left_behind(world: World, django_user_model) -> None:  # noqa: ANN001
+    admin = django_user_model.objects.create_superuser(email="tally.roller@test.police.uk")
+    for i in range(len(world.officers)):
+        apply(world, "assign", i, i, i - 3)
+    today = timezone.localdate()
+    tally_roll(to=today - timedelta(days=1))
+    completion_matrix(admin)  # a day behind: corrected, not rolled
+    assert AssignmentTallyDate.objects.get().as_of == today - timedelta(days=1)
+    tally_roll(to=today - timedelta(days=5))
+    completion_matrix(admin, today=today - timedelta(days=1))  # not today's: never rolls
+    assert AssignmentTallyDate.objects.get().as_of == today - timedelta(days=5)
+    completion_matrix(admin)
+    assert AssignmentTallyDate.objects.get().as_of == today
+    world.day = today
+    assert_exact(world)
