@@ -115,13 +115,6 @@ def officer_ordering(value: object) -> str:
     return DEFAULT_OFFICER_ORDERING
 
 
-# The sorts by a count of courses: which of an officer's assignments each counts.
-SORT_CONDITIONS: dict[str, Any] = {
-    "complete": lambda today: Q(completed_at__isnull=False),
-    "overdue": lambda today: Q(completed_at__isnull=True, due_on__lt=today),
-}
-
-
 def _officer_courses(condition: Q) -> Coalesce:
     """How many of the officer's current assignments of a live course that applies to them
     meet `condition`: a subquery per officer, for sorting."""
@@ -143,8 +136,12 @@ def team_officers(unit: Unit, *, ordering: str, today: date) -> QuerySet[Officer
     key, descending = ordering.removeprefix("-"), ordering.startswith("-")
     profiles = OfficerProfile.objects.filter(unit=unit).select_related("user", "force")
     name = ["user__last_name", "user__first_name"]
-    if key in SORT_CONDITIONS:
-        profiles = profiles.annotate(sort_count=_officer_courses(SORT_CONDITIONS[key](today)))
+    if key == "complete":
+        profiles = profiles.annotate(sort_count=_officer_courses(Q(completed_at__isnull=False)))
+        keys, rest = ["sort_count"], name
+    elif key == "overdue":
+        overdue = Q(completed_at__isnull=True, due_on__lt=today)
+        profiles = profiles.annotate(sort_count=_officer_courses(overdue))
         keys, rest = ["sort_count"], name
     elif key == "service_number":
         keys, rest = ["service_number"], name
@@ -153,42 +150,6 @@ def team_officers(unit: Unit, *, ordering: str, today: date) -> QuerySet[Officer
     order = [F(k).desc() if descending else F(k).asc() for k in keys]
     order += [F(k).asc() for k in rest]
     return profiles.order_by(*order, "-pk" if descending else "pk")
-
-
-def team_officer_page(
-    unit: Unit, *, ordering: str, today: date, page: object, per_page: int
-) -> tuple[DjangoPage, list[OfficerProfile]]:
-    """One page of `team_officers`, and its officers. Sorted by a count of courses, the
-    officers' places are worked out from two grouped reads (every officer's name, and the
-    counts of those who have any), not a count per officer inside the sort: for a team of
-    10,000 that subquery per officer took most of half a second."""
-    ordering = officer_ordering(ordering)
-    key, descending = ordering.removeprefix("-"), ordering.startswith("-")
-    if key not in SORT_CONDITIONS:
-        officer_page = Paginator(team_officers(unit, ordering=ordering, today=today), per_page)
-        found = officer_page.get_page(page)
-        return found, list(found.object_list)
-    counts = dict(
-        Assignment.objects.applying()
-        .filter(
-            SORT_CONDITIONS[key](today), user__officer__unit=unit, current=True, course__live=True
-        )
-        .order_by()
-        .values("user_id")
-        .annotate(n=Count("pk"))
-        .values_list("user_id", "n")
-    )
-    officers = OfficerProfile.objects.filter(unit=unit).values_list(
-        "pk", "user_id", "user__last_name", "user__first_name"
-    )
-    sign = -1 if descending else 1
-    ordered = sorted(
-        officers,
-        key=lambda o: (sign * counts.get(o[1], 0), o[2] or "", o[3] or "", sign * o[0]),
-    )
-    found = Paginator([o[0] for o in ordered], per_page).get_page(page)
-    by_pk = OfficerProfile.objects.select_related("user", "force").in_bulk(found.object_list)
-    return found, [by_pk[pk] for pk in found.object_list if pk in by_pk]
 
 
 def _cell(values: dict[str, int]) -> Cell:
@@ -230,13 +191,11 @@ def completion_matrix(
     rows: list[Row] = []
     officer_page = None
     if leaf and unit is not None:
+        profiles = team_officers(unit, ordering=ordering, today=today)
         if per_page is not None:
-            officer_page, profiles = team_officer_page(
-                unit, ordering=ordering, today=today, page=page, per_page=per_page
-            )
-        else:
-            profiles = list(team_officers(unit, ordering=ordering, today=today))
-        rows = _officer_rows(unit, today, courses, profiles)
+            officer_page = Paginator(profiles, per_page).get_page(page)
+            profiles = officer_page.object_list
+        rows = _officer_rows(unit, today, courses, list(profiles))
         totals = _unit_totals(unit, today, courses)
     else:
         by_path = {u.path: Row(label=u.name, unit=u, drill=True) for u in units}
