@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_tasks.backends.immediate import ImmediateBackend
-from django_tasks_db import DatabaseBackend
 
 from officers.imports import (
     Change,
@@ -36,6 +32,7 @@ from officers.imports import (
     officer_import_plan,
 )
 from officers.models import OfficerImport, User
+from officers.outbox import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +54,8 @@ def import_job_create(*, user: User, filename: str, data: bytes) -> OfficerImpor
 
 
 def _start(task: Any, job: OfficerImport) -> None:
-    """Hand the step to the worker. The database backend writes the task in the caller's
-    transaction (committed with the job's new status, or not at all); the immediate backend
-    (tests, DEBUG) runs it here, where the job's row is visible; any other, on commit."""
-    if isinstance(task.get_backend(), DatabaseBackend | ImmediateBackend):
-        task.enqueue(job.pk)
-    else:
-        transaction.on_commit(partial(task.enqueue, job.pk))
+    """Hand the step to the worker, committed with the job's new status (officers.outbox)."""
+    task_enqueue(task, job.pk)
 
 
 def _forget_old() -> None:

@@ -29,6 +29,7 @@ import smtplib
 import unicodedata
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
@@ -132,10 +133,18 @@ def _enqueue(email_id: int, *, at: datetime | None = None) -> None:
         if not backend.supports_defer:
             return
         task = task.using(run_after=at)
-    if isinstance(backend, DatabaseBackend | ImmediateBackend):
-        task.enqueue(email_id)
+    task_enqueue(task, email_id)
+
+
+def task_enqueue(task: Any, *args: Any) -> None:
+    """Hand a task to the worker once the rows it reads are there for it. The database backend
+    writes the task in the caller's transaction (committed with those rows, or not at all); the
+    immediate backend (tests, DEBUG) runs it here, where the caller's rows are visible; any
+    other backend is handed the task once the transaction commits."""
+    if isinstance(task.get_backend(), DatabaseBackend | ImmediateBackend):
+        task.enqueue(*args)
     else:
-        transaction.on_commit(partial(task.enqueue, email_id))
+        transaction.on_commit(partial(task.enqueue, *args))
 
 
 # ---------------------------------------------------------------------------- sending

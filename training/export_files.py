@@ -19,7 +19,6 @@ import secrets
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import IO
 
 from django.conf import settings
@@ -31,10 +30,9 @@ from django.http import Http404, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_tasks.backends.immediate import ImmediateBackend
-from django_tasks_db import DatabaseBackend
 
 from officers.models import User
+from officers.outbox import task_enqueue
 from training.models import ExportFile
 
 logger = logging.getLogger(__name__)
@@ -137,16 +135,9 @@ def export_file_request(
 
 
 def _enqueue(export_id: int) -> None:
-    """As officers.outbox does: the database backend writes the task in the caller's
-    transaction and the immediate one runs it here, where the row is visible; any other
-    backend is handed the task once the row is committed."""
     from training.tasks import build_export_file  # training.tasks imports this module
 
-    backend = build_export_file.get_backend()
-    if isinstance(backend, DatabaseBackend | ImmediateBackend):
-        build_export_file.enqueue(export_id)
-    else:
-        transaction.on_commit(partial(build_export_file.enqueue, export_id))
+    task_enqueue(build_export_file, export_id)
 
 
 def export_file_build(
